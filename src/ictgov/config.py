@@ -1,0 +1,52 @@
+"""Settings read from ICTGOV_* environment variables (one object, read once)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ICTGOV_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default=Path("var"), description="where the SQLite file and uploads live")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default is a SQLite file in data_dir. "
+        "postgresql+psycopg://user@host/db switches to PostgreSQL.",
+    )
+    secret_key: str | None = Field(
+        default=None,
+        description="signs session cookies and CSRF tokens; generated and kept in data_dir when unset",
+    )
+    default_lang: str = "vi"
+    session_max_age: int = 8 * 3600
+    max_upload_bytes: int = 20 * 1024 * 1024
+    max_import_rows: int = 200_000
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'ictgov.sqlite3').resolve()}"
+
+    def resolved_secret_key(self) -> str:
+        """A stable key: from the environment, else one generated once and kept in data_dir."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

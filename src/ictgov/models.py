@@ -1,0 +1,17 @@
+"""Every table of the platform, imported in one place so Alembic sees the whole schema."""
+
+from ictgov.audit import AuditEntry  # noqa: F401
+from ictgov.auth import ApiToken, User  # noqa: F401
+from ictgov.db import Base
+from ictgov.stats.models import (  # noqa: F401
+    Area,
+    AreaSuccession,
+    DataElement,
+    ImportBatch,
+    Indicator,
+    Observation,
+    Target,
+    ValidationRule,
+)
+
+metadata = Base.metadata
