@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import secrets
-import sys
-from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -20,6 +17,11 @@ sample_app = typer.Typer(no_args_is_help=True, help="Bundled reference and sampl
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(sample_app, name="sample")
+
+from ictgov.stats import cli as stats_cli  # noqa: E402  (command groups live with their service)
+
+app.add_typer(stats_cli.app, name="stats")
+app.command("report")(stats_cli.report_cmd)
 
 console = Console()
 err = Console(stderr=True)
@@ -103,6 +105,21 @@ def users_token(username: str, name: str = typer.Option("cli", "--name")) -> Non
             fail(f"username: no user {username!r}")
         token = issue_token(s, user, name)
     console.print(token)
+
+
+@sample_app.command("load")
+def sample_load() -> None:
+    """Load reference areas, definitions and the bundled figures of Vietnam's ICT sector."""
+    from ictgov.stats.sample import load_sample
+
+    with session_scope() as s:
+        result = load_sample(s)
+    figures = result["figures"]
+    if "skipped" in figures:
+        console.print(f"sample figures {figures['skipped']}")
+    else:
+        console.print(f"sample loaded: {figures['created']} observations, "
+                      f"{figures['revised']} revisions")
 
 
 @app.command("serve")

@@ -103,6 +103,8 @@ class ImportBatch(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     filename: Mapped[str] = mapped_column(String(300))
     file_format: Mapped[str] = mapped_column(String(8))
+    # Lets a re-submitted file be recognised ("already imported on ...").
+    content_sha256: Mapped[str] = mapped_column(String(64), default="", index=True)
     row_count: Mapped[int] = mapped_column(default=0)
     new_elements: Mapped[list] = mapped_column(JSON, default=list)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 18:07:47.473100
+Create Date: 2026-11-23
 """
 from alembic import op
 import sqlalchemy as sa
@@ -139,6 +139,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('filename', sa.String(length=300), nullable=False),
     sa.Column('file_format', sa.String(length=8), nullable=False),
+    sa.Column('content_sha256', sa.String(length=64), nullable=False),
     sa.Column('row_count', sa.Integer(), nullable=False),
     sa.Column('new_elements', sa.JSON(), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
@@ -146,6 +147,9 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_import_batches_created_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_import_batches'))
     )
+    with op.batch_alter_table('import_batches', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_import_batches_content_sha256'), ['content_sha256'], unique=False)
+
     op.create_table('targets',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=100), nullable=False),
@@ -195,6 +199,9 @@ def downgrade() -> None:
 
     op.drop_table('observations')
     op.drop_table('targets')
+    with op.batch_alter_table('import_batches', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_import_batches_content_sha256'))
+
     op.drop_table('import_batches')
     op.drop_table('area_successions')
     op.drop_table('api_tokens')
