@@ -8,12 +8,13 @@ import typer
 from rich.console import Console
 
 from ictgov.config import get_settings
+from ictgov import models  # noqa: F401  (every table known before the first query)
 from ictgov.db import get_engine, session_scope
 
-app = typer.Typer(no_args_is_help=True, help="ictgov: open platform for a national ICT ministry.")
-db_app = typer.Typer(no_args_is_help=True, help="Database schema (Alembic migrations).")
-users_app = typer.Typer(no_args_is_help=True, help="Accounts and API tokens.")
-sample_app = typer.Typer(no_args_is_help=True, help="Bundled reference and sample data.")
+app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False, help="ictgov: open platform for a national ICT ministry.")
+db_app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False, help="Database schema (Alembic migrations).")
+users_app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False, help="Accounts and API tokens.")
+sample_app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False, help="Bundled reference and sample data.")
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(sample_app, name="sample")

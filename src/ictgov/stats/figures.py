@@ -22,6 +22,7 @@ from ictgov.stats.engine import ElementSpec, Engine, Results
 from ictgov.stats.indicators import Catalog
 from ictgov.stats.models import Area, DataElement, Observation, Target
 from ictgov.stats.periods import PeriodError, parse_period
+from ictgov.stats.units import is_level_unit
 
 # Published and computed growth are "the same" when they agree to this many percentage points.
 GROWTH_TOLERANCE_PP = 0.5
@@ -144,6 +145,7 @@ class Figures:
         pub_el = self.published_growth_element(code)
         published = self.value(pub_el.code, area.id, period) if pub_el else None
         computed = self.growth_pct(code, area.id, period)
+        previous_value = self.value(code, area.id, prev)
         out: dict[str, Any] = {
             "indicator": code,
             "name": self.catalog.name(code, "vi"),
@@ -155,7 +157,12 @@ class Figures:
             "value": value,
             "status": self.status(code, area.id, period),
             "previous_period": prev,
-            "previous_value": self.value(code, area.id, prev),
+            "previous_value": previous_value,
+            "previous_status": self.status(code, area.id, prev),
+            # Percentages, indexes and ranks move by points: their growth rate means little.
+            "change_kind": "points" if is_level_unit(self.catalog.unit(code)) else "growth",
+            "change": _round(value - previous_value) if value is not None and previous_value is not None else None,
+            "higher_is_better": self.catalog.get(code).higher_is_better,
             "growth_pct": _round(computed),
             "published_growth_pct": published,
             "growth_differs": (
@@ -251,7 +258,7 @@ class Figures:
         frame = self.results.frame(target.code).filter(pl.col("area_id") == target.area_id)
         latest = None
         for p, v in sorted(zip(frame["period"].to_list(), frame["value"].to_list(), strict=True),
-                           key=lambda pv: parse_period(pv[0]).sort_key):
+                           key=lambda pv: parse_period(pv[0]).sort_key()):
             pp = parse_period(p)
             if pp.kind == kind and pp.end <= max(as_of_p.end, pp.end) and pp.start <= as_of_p.end:
                 latest = (p, v)
@@ -268,10 +275,14 @@ class Figures:
         current = latest[1]
         met = current >= target.value if target.comparison == ">=" else current <= target.value
         out["met"] = met
-        if baseline is not None and target.value != baseline:
-            out["progress_pct"] = _round(max(0.0, (current - baseline) / (target.value - baseline) * 100))
-        elif target.comparison == ">=" and target.value:
-            out["progress_pct"] = _round(current / target.value * 100)
+        if met:
+            out["progress_pct"] = 100.0
+        elif baseline is not None and target.value != baseline:
+            share = (current - baseline) / (target.value - baseline) * 100
+            out["progress_pct"] = _round(min(100.0, max(0.0, share)))
+        elif target.comparison == ">=" and target.value > 0 and current >= 0:
+            out["progress_pct"] = _round(min(100.0, current / target.value * 100))
+        # A ceiling ("at most rank 70") without a baseline has no meaningful share of the way.
         return out
 
 

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ictgov import auth  # noqa: F401  (users, referenced by foreign keys below)
 from ictgov.db import Base, utcnow
 
 AREA_LEVELS = ("nation", "region", "province", "operator", "ministry")

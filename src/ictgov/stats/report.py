@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from ictgov.stats.figures import GROWTH_TOLERANCE_PP, FigureError, Figures
 from ictgov.stats.models import Target
 from ictgov.stats.periods import PeriodError, parse_period
+from ictgov.stats.units import unit_label
 from ictgov.stats.validation import run_rules
 
 REVIEW_FILE = Path(__file__).resolve().parent.parent / "data" / "definitions" / "review.yaml"
@@ -82,6 +83,9 @@ class ReviewItem:
     growth_differs: bool
     source: str
     sentence: str
+    change_kind: str = "growth"
+    change: float | None = None
+    previous_status: str | None = None
     series: list[tuple[str, float]] = field(default_factory=list)
 
 
@@ -113,24 +117,54 @@ def title_for(period: str, lang: str) -> str:
     return f"Review of {p.label('en')}"
 
 
+UNSURE = {"estimate", "approximate", "lower_bound"}
+
+
+def _change_phrase(item: ReviewItem, lang: str) -> str:
+    """'up 22 % year on year', 'up 4.6 percentage points', 'up 3 places' — or '' when unknown."""
+    vi = lang == "vi"
+    about = ""
+    if {item.status, item.previous_status} & UNSURE and item.published_growth_pct is None:
+        about = "khoảng " if vi else "about "
+    if item.change_kind == "points":
+        if item.change is None:
+            return ""
+        if item.unit.lower().startswith("rank"):
+            better = item.change < 0
+            n = format_number(abs(item.change), lang, 0)
+            if vi:
+                return f", {'tăng' if better else 'giảm'} {n} bậc so với cùng kỳ năm trước"
+            return f", {'up' if better else 'down'} {n} places year on year"
+        pts = format_number(abs(item.change), lang, 2 if abs(item.change) < 1 else 1)
+        word = ("điểm phần trăm" if item.unit.startswith("%") else "điểm") if vi else \
+            ("percentage points" if item.unit.startswith("%") else "points")
+        if vi:
+            return f", {'tăng' if item.change >= 0 else 'giảm'} {about}{pts} {word} so với cùng kỳ năm trước"
+        return f", {'up' if item.change >= 0 else 'down'} {about}{pts} {word} year on year"
+    growth = item.published_growth_pct if item.published_growth_pct is not None else item.growth_pct
+    if growth is None:
+        return ""
+    g = format_number(abs(growth), lang, 1)
+    if vi:
+        return f", {'tăng' if growth >= 0 else 'giảm'} {about}{g}% so với cùng kỳ năm trước"
+    return f", {'up' if growth >= 0 else 'down'} {about}{g} % year on year"
+
+
 def _sentence(item: ReviewItem, lang: str) -> str:
     status = STATUS_LABELS[lang].get(item.status or "final", "")
     value = format_number(item.value, lang)
-    growth = item.published_growth_pct if item.published_growth_pct is not None else item.growth_pct
-    if lang == "vi":
-        text = f"{item.name} đạt {status + ' ' if status else ''}{value} {item.unit}".rstrip()
-        if growth is not None:
-            verb = "tăng" if growth >= 0 else "giảm"
-            text += f", {verb} {format_number(abs(growth), lang, 1)}% so với cùng kỳ năm trước"
-        if item.growth_differs:
+    unit = unit_label(item.unit, lang)
+    if item.unit.lower().startswith("rank"):
+        value_text = f"{'hạng' if lang == 'vi' else 'rank'} {value}"
+    else:
+        value_text = f"{value} {unit}".rstrip()
+    verb = "đạt" if lang == "vi" else "reached"
+    text = f"{item.name} {verb} {status + ' ' if status else ''}{value_text}" + _change_phrase(item, lang)
+    if item.growth_differs:
+        if lang == "vi":
             text += (f" (tính từ số liệu đã công bố: {format_signed(item.growth_pct, lang)}%;"
                      " Bộ tính tăng trưởng trên số liệu đã điều chỉnh)")
-    else:
-        text = f"{item.name} reached {status + ' ' if status else ''}{value} {item.unit}".rstrip()
-        if growth is not None:
-            verb = "up" if growth >= 0 else "down"
-            text += f", {verb} {format_number(abs(growth), lang, 1)} % year on year"
-        if item.growth_differs:
+        else:
             text += (f" (computed from the published values: {format_signed(item.growth_pct, lang)} %;"
                      " the ministry computes growth on revised figures)")
     return text + "."
@@ -154,7 +188,8 @@ def build_review(session: Session, period: str, lang: str = "vi", figures: Figur
                 continue
             shown = figures.show(session, code, "VN", period)
             if shown["value"] is None:
-                missing.append(code)
+                if code in cfg.get("headline", []):
+                    missing.append(code)
                 continue
             item = ReviewItem(
                 code=code,
@@ -168,6 +203,9 @@ def build_review(session: Session, period: str, lang: str = "vi", figures: Figur
                 published_growth_pct=shown["published_growth_pct"],
                 growth_differs=shown["growth_differs"],
                 source=shown["trace"].get("source", ""),
+                change_kind=shown["change_kind"],
+                change=shown["change"],
+                previous_status=shown["previous_status"],
                 sentence="",
                 series=_series_of_kind(figures, code, nation.id, period),
             )
@@ -183,7 +221,7 @@ def build_review(session: Session, period: str, lang: str = "vi", figures: Figur
     for t in targets:
         t["label"] = (t["name_en"] or t["name"]) if lang == "en" else (t["name"] or t["name_en"])
         t["label"] = t["label"] or figures.catalog.name(t["code"], lang)
-        t["unit"] = figures.catalog.unit(t["code"])
+        t["unit"] = unit_label(figures.catalog.unit(t["code"]), lang)
     rankings = []
     for code in cfg.get("rankings", []):
         if figures.catalog.get(code) is None:
@@ -195,6 +233,7 @@ def build_review(session: Session, period: str, lang: str = "vi", figures: Figur
                          "top": ranked[:5], "changes": figures.rank_changes(code, period)[:10],
                          "count": len(ranked)})
     violations = run_rules(session, figures, periods={period, parse_period(period).prev_year().code})
+    missing = [figures.catalog.name(code, lang) for code in missing]
     return Review(period=period, lang=lang, title=title_for(period, lang), sections=sections,
                   targets=targets, rankings=rankings, violations=violations, missing=missing,
                   headline=cfg.get("headline", []))
@@ -220,4 +259,10 @@ def render(review: Review, fmt: str = "md") -> str:
     if fmt not in ("md", "html"):
         raise FigureError(f"format: {fmt!r} must be md or html")
     template = _env().get_template(f"review.{fmt}.j2")
-    return template.render(r=review, lang=review.lang, L=LABELS[review.lang])
+    return template.render(r=review, lang=review.lang, L=LABELS[review.lang], charts=set())
+
+
+def render_body(review: Review, charts: set[str] = frozenset()) -> str:
+    """The review as an HTML fragment for a page of the web UI; `charts` are the items given a chart."""
+    template = _env().get_template("review_body.html.j2")
+    return template.render(r=review, lang=review.lang, L=LABELS[review.lang], charts=set(charts))

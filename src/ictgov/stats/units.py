@@ -47,3 +47,38 @@ def conversion_factor(from_unit: str, to_unit: str) -> float | None:
     if f_base != t_base:
         return None
     return f_scale / t_scale
+
+
+# How a unit reads in a Vietnamese sentence; units not listed read the same in both languages.
+UNIT_VI = {
+    "billion USD": "tỷ USD",
+    "million USD": "triệu USD",
+    "trillion VND": "nghìn tỷ đồng",
+    "billion VND": "tỷ đồng",
+    "million VND": "triệu đồng",
+    "enterprises": "doanh nghiệp",
+    "persons": "người",
+    "thousand persons": "nghìn người",
+    "million persons": "triệu người",
+    "million": "triệu",
+    "million items": "triệu bưu gửi",
+    "domains": "tên miền",
+    "per 100 people": "trên 100 dân",
+    "per 1,000 people": "trên 1.000 dân",
+    "index 0-1": "điểm (0–1)",
+    "index points": "điểm chỉ số",
+    "score of 20": "điểm / 20",
+    "score of 100": "điểm / 100",
+    "rank": "hạng",
+}
+
+
+def unit_label(unit: str, lang: str = "vi") -> str:
+    return UNIT_VI.get(unit, unit) if lang == "vi" else unit
+
+
+def is_level_unit(unit: str) -> bool:
+    """Percentages, indexes, scores and ranks change by points, not by a growth rate."""
+    u = (unit or "").strip().lower()
+    return u.startswith("%") or u.startswith("index") or u.startswith("score") or u.startswith("rank") \
+        or u.startswith("per ")
