@@ -71,7 +71,7 @@ def rows(
             out.append({"indicator": code, "area": area.code, "area_name": area.name,
                         "period": period, "value": value, "unit": unit,
                         "status": STATUSES[status], "computed": computed,
-                        "_sort": (code, area.sort_order, area.code, parse_period(period).sort_key)})
+                        "_sort": (code, area.sort_order, area.code, parse_period(period).sort_key())})
     out.sort(key=lambda r: r["_sort"])
     for r in out:
         del r["_sort"]

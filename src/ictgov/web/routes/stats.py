@@ -1,0 +1,410 @@
+"""Pages and API of the statistics service: dashboard, indicators, upload, review, open data.
+
+Routes validate, call the domain (``ictgov.stats``), and render; nothing here computes a
+figure.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import polars as pl
+from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+
+from ictgov.auth import Role, User
+from ictgov.stats import charts, export
+from ictgov.stats.figures import FigureError, Figures
+from ictgov.stats.ingest import ImportRejected, import_observations
+from ictgov.stats.periods import PeriodError, parse_period
+from ictgov.stats.report import build_review, render_body, render as render_review, review_config
+from ictgov.stats.validation import run_rules
+from ictgov.web.deps import LangDep, SessionDep, SettingsDep, render, require
+from ictgov.web.i18n import register
+
+router = APIRouter(tags=["stats"])
+
+register({
+    "stats.dashboard": ("Tổng quan ngành Thông tin và Truyền thông", "ICT sector at a glance"),
+    "stats.dashboard.intro": ("Các chỉ tiêu chính, số mới nhất và tăng trưởng so với cùng kỳ năm trước.",
+                              "Headline indicators: latest figure and growth against the same period a year before."),
+    "stats.indicators": ("Chỉ tiêu", "Indicators"),
+    "stats.elements": ("Số liệu gốc", "Data elements"),
+    "stats.computed": ("Chỉ tiêu tính toán", "Computed indicators"),
+    "stats.code": ("Mã", "Code"),
+    "stats.name": ("Tên", "Name"),
+    "stats.unit": ("Đơn vị", "Unit"),
+    "stats.formula": ("Công thức", "Formula"),
+    "stats.aggregation": ("Cách tổng hợp", "Aggregation"),
+    "stats.latest": ("Số mới nhất", "Latest"),
+    "stats.period": ("Kỳ", "Period"),
+    "stats.value": ("Giá trị", "Value"),
+    "stats.growth": ("Tăng trưởng", "Growth"),
+    "stats.growth_computed": ("Tăng trưởng (tính)", "Growth (computed)"),
+    "stats.growth_published": ("Tăng trưởng (công bố)", "Growth (published)"),
+    "stats.growth_differs": ("Khác với tăng trưởng tính từ số liệu đã công bố (Bộ tính trên số liệu đã điều chỉnh)",
+                             "Differs from the growth computed from the published values (the ministry uses revised figures)"),
+    "stats.yoy": ("so với cùng kỳ", "year on year"),
+    "stats.series": ("Chuỗi số liệu", "Series"),
+    "stats.by_province": ("Theo tỉnh, thành phố", "By province"),
+    "stats.rank": ("Hạng", "Rank"),
+    "stats.area": ("Địa bàn", "Area"),
+    "stats.revisions": ("Lịch sử điều chỉnh", "Revisions"),
+    "stats.revision": ("Lần", "Revision"),
+    "stats.status": ("Tình trạng", "Status"),
+    "stats.source": ("Nguồn", "Source"),
+    "stats.note": ("Ghi chú", "Note"),
+    "stats.recorded": ("Ghi nhận lúc", "Recorded"),
+    "stats.aggregated_from": ("Tổng hợp ({agg}) từ {n} địa bàn", "Aggregated ({agg}) from {n} areas"),
+    "stats.no_data": ("Chưa có số liệu.", "No data yet."),
+    "stats.show": ("Xem", "Show"),
+    "stats.search": ("Tìm chỉ tiêu", "Find an indicator"),
+    "stats.status.final": ("chính thức", "final"),
+    "stats.status.provisional": ("sơ bộ", "provisional"),
+    "stats.status.estimate": ("ước tính", "estimate"),
+    "stats.status.approximate": ("khoảng", "approx."),
+    "stats.status.lower_bound": ("trên (cận dưới)", "over (lower bound)"),
+    "stats.upload": ("Tải lên số liệu", "Upload figures"),
+    "stats.upload.help": ("Tệp CSV, XLSX hoặc JSON dạng dài với các cột: indicator, area, period, value, unit, source (và tuỳ chọn status, note). Cả tệp là một giao dịch: một dòng lỗi thì không ghi dòng nào, và mọi lỗi đều được liệt kê.",
+                          "A CSV, XLSX or JSON file in the long format with columns indicator, area, period, value, unit, source (and optionally status, note). The whole file is one transaction: any bad row rejects it, and every error is listed."),
+    "stats.upload.file": ("Tệp số liệu", "Data file"),
+    "stats.upload.number_format": ("Cách viết số", "Number notation"),
+    "stats.upload.nf_auto": ("Theo tệp (mặc định: 1,234.5)", "As the file says (default 1,234.5)"),
+    "stats.upload.nf_en": ("Tiếng Anh: 1,234.5", "English: 1,234.5"),
+    "stats.upload.nf_vi": ("Tiếng Việt: 1.234,5", "Vietnamese: 1.234,5"),
+    "stats.upload.strict": ("Không tạo chỉ tiêu mới (từ chối tên chưa định nghĩa)", "Strict: refuse indicator names not yet defined"),
+    "stats.upload.submit": ("Tải lên", "Upload"),
+    "stats.upload.rejected": ("Tệp {file} bị từ chối: {n} lỗi. Không có dòng nào được ghi.",
+                              "{file} was rejected: {n} error(s). Nothing was written."),
+    "stats.upload.row": ("Dòng", "Row"),
+    "stats.upload.column": ("Cột", "Column"),
+    "stats.upload.problem": ("Lỗi", "Problem"),
+    "stats.upload.done": ("Đã nhập {file}: {created} mới, {revised} điều chỉnh, {unchanged} không đổi.",
+                          "Imported {file}: {created} new, {revised} revised, {unchanged} unchanged."),
+    "stats.upload.new_elements": ("Chỉ tiêu mới được tạo", "New data elements created"),
+    "stats.upload.violations": ("Vi phạm quy tắc kiểm tra", "Validation rule violations"),
+    "stats.upload.no_file": ("Chưa chọn tệp.", "No file chosen."),
+    "stats.upload.too_big": ("Tệp lớn hơn {mb} MB.", "The file is larger than {mb} MB."),
+    "stats.review": ("Báo cáo kỳ", "Period review"),
+    "stats.review.choose": ("Chọn kỳ", "Choose a period"),
+    "stats.review.download": ("Tải về", "Download"),
+    "stats.open_data": ("Dữ liệu mở", "Open data"),
+})
+
+STATUS_KEYS = ("final", "provisional", "estimate", "approximate", "lower_bound")
+
+
+def _figures(db: Session) -> Figures:
+    return Figures.load(db)
+
+
+def _bad(exc: Exception, status: int = 422) -> HTTPException:
+    return HTTPException(status_code=status, detail=str(exc))
+
+
+def _latest_period(fig: Figures, code: str, area_id: int, kinds=("year", "half", "quarter", "month")) -> str | None:
+    periods = [p for p, _ in fig.results.series(code, area_id) if parse_period(p).kind in kinds]
+    if not periods:
+        return None
+    # The latest end date; for periods ending together (2021, 2021H2, 2021-12) the longest.
+    return max(periods, key=lambda p: (parse_period(p).end, parse_period(p).end - parse_period(p).start))
+
+
+def _nation(fig: Figures):
+    """The nation, or None on a database without reference areas yet (a fresh install)."""
+    try:
+        return fig.area("VN")
+    except FigureError:
+        return None
+
+
+def _headline(fig: Figures, lang: str) -> list[dict[str, Any]]:
+    vn = _nation(fig)
+    if vn is None:
+        return []
+    cards = []
+    for code in review_config().get("headline", []):
+        if fig.catalog.get(code) is None:
+            continue
+        period = _latest_period(fig, code, vn.id)
+        if period is None:
+            continue
+        kind = parse_period(period).kind
+        series = [(p, v) for p, v in fig.results.series(code, vn.id) if parse_period(p).kind == kind]
+        pub = fig.published_growth_element(code)
+        cards.append({
+            "code": code, "name": fig.catalog.name(code, lang), "unit": fig.catalog.unit(code),
+            "period": period, "value": fig.value(code, vn.id, period),
+            "status": fig.status(code, vn.id, period),
+            "growth": fig.growth_pct(code, vn.id, period),
+            "published_growth": fig.value(pub.code, vn.id, period) if pub else None,
+            "spark": charts.sparkline(series[-8:], lang) if len(series) > 1 else None,
+        })
+    return cards
+
+
+def _review_periods(fig: Figures) -> list[str]:
+    """Years and halves with at least one headline figure for the nation, newest first."""
+    vn = _nation(fig)
+    if vn is None:
+        return []
+    found = set()
+    for code in review_config().get("headline", []):
+        for p, _ in fig.results.series(code, vn.id):
+            if parse_period(p).kind in ("year", "half"):
+                found.add(p)
+    return sorted(found, key=lambda p: parse_period(p).sort_key(), reverse=True)
+
+
+# -- pages ----------------------------------------------------------------------------------
+
+
+@router.get("/", include_in_schema=False)
+def dashboard(request: Request, db: SessionDep, lang: LangDep):
+    fig = _figures(db)
+    return render(request, "stats/dashboard.html", {
+        "cards": _headline(fig, lang), "periods": _review_periods(fig)[:8],
+        "period_label": lambda p: parse_period(p).label(lang),
+    })
+
+
+@router.get("/stats", include_in_schema=False)
+def indicator_list(request: Request, db: SessionDep, lang: LangDep, q: str = ""):
+    from ictgov.text import fold
+
+    fig = _figures(db)
+    key = fold(q)
+
+    def keep(item) -> bool:
+        return not key or key in fold(f"{item.code} {item.name} {item.name_en}")
+
+    elements = sorted((e for e in fig.catalog.elements.values() if keep(e)), key=lambda e: e.code)
+    indicators = sorted((i for i in fig.catalog.indicators.values() if keep(i)), key=lambda i: i.code)
+    return render(request, "stats/list.html", {"elements": elements, "indicators": indicators, "q": q})
+
+
+@router.get("/stats/upload", include_in_schema=False)
+def upload_form(request: Request, user: Annotated[User, require("stats.import")]):
+    return render(request, "stats/upload.html", {"errors": None, "report": None})
+
+
+@router.post("/stats/upload", include_in_schema=False)
+async def upload(
+    request: Request,
+    db: SessionDep,
+    settings: SettingsDep,
+    user: Annotated[User, require("stats.import")],
+    file: UploadFile | None = File(None),
+    number_format: str = Form(""),
+    strict: bool = Form(False),
+):
+    ctx: dict[str, Any] = {"errors": None, "report": None, "filename": file.filename if file else ""}
+    if file is None or not file.filename:
+        ctx["errors"] = [{"row": None, "column": "file", "message": "stats.upload.no_file", "i18n": True}]
+        return render(request, "stats/upload.html", ctx, status_code=422)
+    data = await file.read(settings.max_upload_bytes + 1)
+    if len(data) > settings.max_upload_bytes:
+        ctx["errors"] = [{"row": None, "column": "file", "message": "stats.upload.too_big", "i18n": True,
+                          "kw": {"mb": settings.max_upload_bytes // (1024 * 1024)}}]
+        return render(request, "stats/upload.html", ctx, status_code=413)
+    try:
+        report = _import(db, data, file.filename, user, strict, number_format or None, settings.max_import_rows)
+    except ImportRejected as exc:
+        ctx["errors"] = [e.as_dict() for e in exc.errors]
+        return render(request, "stats/upload.html", ctx, status_code=422)
+    ctx["report"] = report
+    return render(request, "stats/upload.html", ctx)
+
+
+def _import(db: Session, data: bytes, filename: str, user: User, strict: bool,
+            number_format: str | None, max_rows: int) -> dict[str, Any]:
+    scope = {user.province_code} if user.role == Role.province_officer.value else None
+    report = import_observations(db, data, filename, user=user, strict=strict, number_format=number_format,
+                                 scope_area_codes=scope, max_rows=max_rows)
+    db.flush()
+    fig = Figures.load(db)
+    report.violations = [v.as_dict() for v in run_rules(db, fig)][:200]
+    return report.as_dict()
+
+
+@router.get("/stats/{code}", include_in_schema=False)
+def indicator_page(request: Request, db: SessionDep, lang: LangDep, code: str,
+                   area: str = "VN", period: str | None = None, kind: str | None = None):
+    fig = _figures(db)
+    try:
+        fig.require(code)
+        the_area = fig.area(area, period)
+    except FigureError as exc:
+        raise _bad(exc, 404) from exc
+    item = fig.catalog.get(code)
+    all_series = fig.results.series(code, the_area.id)
+    kinds = sorted({parse_period(p).kind for p, _ in all_series},
+                   key=("year", "half", "quarter", "month").index)
+    if kind not in kinds:
+        latest = _latest_period(fig, code, the_area.id)
+        kind = parse_period(latest).kind if latest else (kinds[0] if kinds else "year")
+    series = [(p, v) for p, v in all_series if parse_period(p).kind == kind]
+    pub = fig.published_growth_element(code)
+    rows = []
+    for p, v in series:
+        rows.append({"period": p, "label": parse_period(p).label(lang), "value": v,
+                     "status": fig.status(code, the_area.id, p),
+                     "growth": fig.growth_pct(code, the_area.id, p),
+                     "published_growth": fig.value(pub.code, the_area.id, p) if pub else None})
+    selected = None
+    if period:
+        try:
+            selected = parse_period(period).code
+        except PeriodError as exc:
+            raise _bad(exc) from exc
+    elif series:
+        selected = series[-1][0]
+    shown = fig.show(db, code, the_area.code, selected) if selected else None
+    province_period = _latest_province_period(fig, code, selected)
+    ranking = fig.rank(code, province_period) if province_period else []
+    return render(request, "stats/indicator.html", {
+        "item": item, "code": code, "is_indicator": code in fig.catalog.indicators,
+        "area": the_area, "kind": kind, "kinds": kinds, "rows": rows[::-1],
+        "chart": charts.series_chart(series, item.unit, lang) if len(series) > 1 else None,
+        "shown": shown, "selected": selected, "ranking": ranking, "province_period": province_period,
+        "period_label": lambda p: parse_period(p).label(lang), "area_name": fig.area_label(the_area, lang),
+    })
+
+
+def _latest_province_period(fig: Figures, code: str, prefer: str | None) -> str | None:
+    ids = [a.id for a in fig.areas.values() if a.level == "province"]
+    df = fig.results.frame(code).filter(pl.col("area_id").is_in(ids))
+    if df.height == 0:
+        return None
+    periods = set(df["period"].to_list())
+    if prefer in periods:
+        return prefer
+    return max(periods, key=lambda p: parse_period(p).end)
+
+
+@router.get("/review", include_in_schema=False)
+def review_page(request: Request, db: SessionDep, lang: LangDep, period: str | None = None):
+    fig = _figures(db)
+    periods = _review_periods(fig)
+    if period is None:
+        if not periods:
+            return render(request, "stats/review.html", {"review": None, "periods": [], "period": None,
+                                                          "body": "", "period_label": lambda p: p})
+        period = periods[0]
+    try:
+        review = build_review(db, period, lang, figures=fig)
+    except FigureError as exc:
+        raise _bad(exc) from exc
+    specs = {}
+    for sec in review.sections:
+        for it in sec["items"]:
+            if len(it.series) > 1:
+                specs[it.code] = charts.series_chart(it.series, it.unit, lang, height=160)
+    return render(request, "stats/review.html", {
+        "review": review, "periods": periods, "period": review.period, "specs": specs,
+        "body": Markup(render_body(review, charts=set(specs))),
+        "period_label": lambda p: parse_period(p).label(lang),
+    })
+
+
+# -- API ------------------------------------------------------------------------------------
+
+
+@router.get("/api/stats/indicators", dependencies=[require("stats.read")])
+def api_indicators(db: SessionDep) -> list[dict[str, Any]]:
+    """Data elements and computed indicators, with units and formulas."""
+    fig = _figures(db)
+    out = [{"code": e.code, "kind": "element", "name": e.name, "name_en": e.name_en, "unit": e.unit,
+            "aggregation": e.aggregation} for e in fig.catalog.elements.values()]
+    out += [{"code": i.code, "kind": "indicator", "name": i.name, "name_en": i.name_en, "unit": i.unit,
+             "formula": i.formula} for i in fig.catalog.indicators.values()]
+    return sorted(out, key=lambda x: x["code"])
+
+
+@router.get("/api/stats/values/{code}", dependencies=[require("stats.read")])
+def api_show(db: SessionDep, code: str, period: str, area: str = "VN",
+             boundaries: str = "published") -> dict[str, Any]:
+    """A value with the value a year before, computed and published growth, and its provenance."""
+    try:
+        return Figures.load(db, boundaries).show(db, code, area, period)
+    except (FigureError, PeriodError) as exc:
+        raise _bad(exc, 404 if "unknown" in str(exc) else 422) from exc
+
+
+@router.get("/api/stats/rank/{code}", dependencies=[require("stats.read")])
+def api_rank(db: SessionDep, code: str, period: str, level: str = "province",
+             boundaries: str = "published") -> list[dict[str, Any]]:
+    """Areas ranked by an indicator; ties share a rank (1, 2, 2, 4)."""
+    if level not in ("province", "region"):
+        raise HTTPException(422, "level: must be province or region")
+    try:
+        return Figures.load(db, boundaries).rank(code, period, level)
+    except (FigureError, PeriodError) as exc:
+        raise _bad(exc, 404 if "unknown" in str(exc) else 422) from exc
+
+
+@router.get("/api/stats/export.{fmt}", dependencies=[require("stats.read")],
+            response_class=PlainTextResponse)
+def api_export(
+    db: SessionDep,
+    fmt: str,
+    indicator: Annotated[list[str] | None, Query()] = None,
+    period: Annotated[list[str] | None, Query()] = None,
+    area: Annotated[list[str] | None, Query()] = None,
+) -> Response:
+    """Open data: figures as csv, json or sdmx-csv (SDMX-CSV 2.0)."""
+    if fmt not in export.FORMATS:
+        raise HTTPException(404, f"format: {fmt!r} must be one of {', '.join(export.FORMATS)}")
+    try:
+        rows = export.rows(_figures(db), indicator or None, period or None, area or None)
+    except (FigureError, PeriodError) as exc:
+        raise _bad(exc) from exc
+    return Response(export.render(rows, fmt), media_type=export.MEDIA_TYPES[fmt])
+
+
+@router.post("/api/stats/import")
+async def api_import(
+    request: Request,
+    db: SessionDep,
+    settings: SettingsDep,
+    user: Annotated[User, require("stats.import")],
+    file: UploadFile = File(...),
+    number_format: str | None = Form(None),
+    strict: bool = Form(False),
+):
+    """Import a file (multipart field `file`); 422 with every bad row and column, nothing written."""
+    data = await file.read(settings.max_upload_bytes + 1)
+    if len(data) > settings.max_upload_bytes:
+        raise HTTPException(413, f"file: larger than {settings.max_upload_bytes} bytes")
+    try:
+        report = _import(db, data, file.filename or "upload.csv", user, strict, number_format,
+                         settings.max_import_rows)
+    except ImportRejected as exc:
+        request.state.rollback_only = True
+        return JSONResponse({"ok": False, "errors": [e.as_dict() for e in exc.errors]}, status_code=422)
+    return {"ok": True, **report}
+
+
+@router.get("/api/stats/review/{period}", dependencies=[require("report.read")])
+def api_review(db: SessionDep, period: str, lang: str = "vi", format: str = "md") -> Response:
+    """The period review as Markdown or a standalone HTML page."""
+    if lang not in ("vi", "en") or format not in ("md", "html"):
+        raise HTTPException(422, "lang must be vi or en; format must be md or html")
+    try:
+        text = render_review(build_review(db, period, lang), format)
+    except FigureError as exc:
+        raise _bad(exc) from exc
+    media = "text/markdown; charset=utf-8" if format == "md" else "text/html; charset=utf-8"
+    return Response(text, media_type=media)
+
+
+@router.get("/api/stats/validate", dependencies=[require("stats.read")])
+def api_validate(db: SessionDep, period: Annotated[list[str] | None, Query()] = None) -> list[dict[str, Any]]:
+    """Every validation-rule violation, optionally for some periods."""
+    try:
+        periods = {parse_period(p).code for p in period} if period else None
+    except PeriodError as exc:
+        raise _bad(exc) from exc
+    return [v.as_dict() for v in run_rules(db, _figures(db), periods)]
