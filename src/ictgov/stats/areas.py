@@ -34,9 +34,9 @@ from ictgov.stats.models import Area, AreaSuccession
 from ictgov.text import fold
 
 __all__ = [
+    "HIERARCHY_LEVELS",
     "AreaError",
     "AreaResolver",
-    "HIERARCHY_LEVELS",
     "areas_in_force",
     "find_area_by_code",
     "hierarchy",
