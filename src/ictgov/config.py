@@ -24,6 +24,8 @@ class Settings(BaseSettings):
         description="signs session cookies and CSRF tokens; generated and kept in data_dir when unset",
     )
     default_lang: str = "vi"
+    # Mark cookies Secure when the platform is served over HTTPS (behind a TLS proxy).
+    cookie_secure: bool = False
     session_max_age: int = 8 * 3600
     max_upload_bytes: int = 20 * 1024 * 1024
     max_import_rows: int = 200_000

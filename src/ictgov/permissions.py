@@ -1,0 +1,156 @@
+"""Who may do what: the one table of named permissions, and `can()` that reads it.
+
+Every route declares the permission it needs by name (``deps.require("stats.import")``);
+nothing else in the platform compares roles. A permission lists the roles that hold it,
+or is public (anyone, even without logging in).
+
+Scoped roles act for one organisation only (``auth.BOUND_TO``): a province officer for
+its province, an operator for its network, an enterprise for itself. For them a
+permission holds only inside that organisation:
+
+- ``can(user, "stats.import")`` - may this user import at all (for its own province at
+  least)? Use it to show a page or a button.
+- ``can(user, "stats.import", province_code="01")`` - may it import figures of province
+  01? Use it on the data itself, before anything is written.
+- ``scope_of(user, perm)`` - the binding the user is restricted to
+  (``{"province_code": "01"}``), or ``{}`` when it holds the permission everywhere; use it
+  to filter what a list shows.
+
+A service adds its permissions to the table below (one ``define()`` line each, with
+what it allows), so this file stays the one place to read the whole policy; a name
+may be defined once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ictgov.auth import BOUND_TO, Role
+
+if TYPE_CHECKING:
+    from ictgov.auth import User
+
+SCOPE_FIELDS = ("province_code", "operator_code", "enterprise_ref")
+
+
+@dataclass(frozen=True)
+class Permission:
+    name: str
+    # None: public, anyone may (logged in or not).
+    roles: frozenset[Role] | None
+    doc: str
+
+    @property
+    def public(self) -> bool:
+        return self.roles is None
+
+
+PERMISSIONS: dict[str, Permission] = {}
+
+
+def define(name: str, roles: tuple[Role | str, ...] | None, doc: str) -> Permission:
+    """Add a permission to the table; ``roles=None`` makes it public."""
+    if name in PERMISSIONS:
+        raise ValueError(f"permission {name!r} is already defined")
+    if not doc:
+        raise ValueError(f"permission {name!r}: say in one line what it allows")
+    perm = Permission(name, None if roles is None else frozenset(Role(r) for r in roles), doc)
+    PERMISSIONS[name] = perm
+    return perm
+
+
+def get(name: str) -> Permission:
+    try:
+        return PERMISSIONS[name]
+    except KeyError:
+        raise KeyError(f"unknown permission {name!r}; defined in ictgov.permissions") from None
+
+
+A = Role
+# --- statistics -----------------------------------------------------------------------
+define("stats.read", None, "read indicators, figures, growth, rankings and open data")
+define("stats.import", (A.admin, A.analyst, A.province_officer),
+       "load figures (forms, CSV/XLSX, API); a province officer only for its own province")
+define("stats.define", (A.admin, A.analyst),
+       "define or change data elements, indicators, validation rules and targets")
+define("report.read", None, "read the period review and published reports")
+# --- administration -------------------------------------------------------------------
+define("users.manage", (A.admin,), "create and deactivate accounts, issue and revoke API tokens")
+define("audit.read", (A.admin,), "read the audit log of every change of state")
+# --- placeholders: the tipline, antispam and dx services extend these -----------------
+define("tipline.triage", (A.fact_checker, A.admin),
+       "work the report queue: group, verify, record evidence and verdicts, publish; "
+       "see reporters' contacts")
+define("tipline.hotline", (A.hotline_agent,), "type in a report taken by phone for a caller")
+define("antispam.operator", (A.operator,),
+       "upload call/SMS records, fetch numbers to block, answer reports: own network only")
+define("dx.assess", (A.enterprise,),
+       "take and read the digital-transformation self-assessment: own enterprise only")
+del A
+
+
+def _binding(user: User) -> tuple[str, str | None] | None:
+    """The (field, value) a scoped user is bound to, or None for a user who is not scoped."""
+    try:
+        field = BOUND_TO.get(Role(user.role))
+    except ValueError:
+        return None
+    return None if field is None else (field, getattr(user, field))
+
+
+def can(
+    user: User | None,
+    perm: str,
+    *,
+    province_code: str | None = None,
+    operator_code: str | None = None,
+    enterprise_ref: str | None = None,
+) -> bool:
+    """Whether ``user`` (None: anonymous) holds ``perm``, for the organisation named if any."""
+    p = get(perm)
+    if p.public:
+        return True
+    if user is None or not user.is_active:
+        return False
+    try:
+        role = Role(user.role)
+    except ValueError:
+        return False
+    if role not in p.roles:
+        return False
+    binding = _binding(user)
+    if binding is None:
+        return True  # not scoped: holds it for every organisation
+    field, own = binding
+    if own is None:
+        return False  # a scoped account without its organisation may do nothing scoped
+    asked = {"province_code": province_code, "operator_code": operator_code,
+             "enterprise_ref": enterprise_ref}
+    asked = {k: v for k, v in asked.items() if v is not None}
+    if not asked:
+        return True  # may do it at all: for its own organisation
+    # Every organisation named must be the user's own; naming one of another kind
+    # (an operator for a province officer) is outside its scope.
+    return asked == {field: own}
+
+
+def scope_of(user: User | None, perm: str) -> dict[str, str]:
+    """The binding that limits ``user`` under ``perm``: ``{}`` when unrestricted.
+
+    Raises PermissionError when the user does not hold the permission at all, so a
+    caller cannot mistake "no access" for "no restriction".
+    """
+    if not can(user, perm):
+        raise PermissionError(f"{perm}: not allowed")
+    if user is None or get(perm).public:
+        return {}
+    binding = _binding(user)
+    if binding is None:
+        return {}
+    return {binding[0]: binding[1]}
+
+
+def permissions_of(user: User | None) -> list[str]:
+    """Names of every non-public permission the user holds (for /api/me and menus)."""
+    return sorted(name for name, p in PERMISSIONS.items() if not p.public and can(user, name))

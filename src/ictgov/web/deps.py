@@ -1,0 +1,300 @@
+"""What a route can ask for, declared once as ``Annotated`` aliases.
+
+A route's signature says what it needs and who may call it::
+
+    from ictgov.web.deps import LangDep, OptionalUser, SessionDep, render, require
+
+    @router.get("/stats/upload")
+    def upload_form(request: Request, db: SessionDep,
+                    user: Annotated[User, require("stats.import")]):
+        return render(request, "stats/upload.html", {"areas": ...})
+
+- ``SessionDep``: a SQLAlchemy Session for this request; committed when the route
+  returns (before the response is sent), rolled back when it raises or when it renders
+  a page with a 4xx/5xx status (a form shown again with its errors writes nothing).
+- ``OptionalUser`` / ``CurrentUser``: the user of the signed session cookie, or of
+  ``Authorization: Bearer <token>`` (then the cookie is ignored); ``CurrentUser``
+  answers 401 (pages: redirect to /login?next=...) when there is none.
+- ``require(perm, **scope)``: the user if ``permissions.can`` allows it, else 401 / 403.
+  A scope value may be a callable taking the request
+  (``require("dx.assess", enterprise_ref=lambda r: r.path_params["ref"])``). When the
+  organisation is known only from the submitted data, call ``ensure(user, perm, ...)``.
+- ``LangDep``: "vi" (default) or "en".
+- ``SettingsDep``: the app's Settings.
+- ``render(request, template, context, status_code=200)``: a page with ``user``,
+  ``lang``, ``t``, ``csrf_token``/``csrf_field``, ``current_path``, ``lang_urls``,
+  ``can(perm, **scope)``, and flashed ``messages``; templates also have the filters
+  ``number`` (1.234,5 in Vietnamese), ``datetime`` (Vietnam time) and ``json``.
+- ``flash(request, key, level, **kw)``: a message for the next page (after a redirect).
+
+With ``from __future__ import annotations``, FastAPI resolves a route's annotations in
+its module's globals: import ``Annotated``, ``User`` and ``require`` at module level.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from markupsafe import Markup, escape
+from sqlalchemy.orm import Session
+
+from ictgov import permissions
+from ictgov.auth import User, user_for_token
+from ictgov.config import Settings
+from ictgov.web import csrf, i18n
+from ictgov.web.errors import Forbidden, LoginRequired
+
+log = logging.getLogger("ictgov.web")
+
+WEB_DIR = Path(__file__).resolve().parent
+TEMPLATES_DIR = WEB_DIR / "templates"
+STATIC_DIR = WEB_DIR / "static"
+
+SESSION_USER = "uid"
+SESSION_STAMP = "stamp"
+SESSION_FLASH = "flash"
+
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+
+
+@pass_context
+def _number_filter(ctx, value, digits: int | None = None) -> str:
+    return i18n.format_number(value, ctx.get("lang", i18n.DEFAULT_LANG), digits)
+
+
+@pass_context
+def _datetime_filter(ctx, value) -> str:
+    return i18n.format_datetime(value, ctx.get("lang", i18n.DEFAULT_LANG))
+
+
+def _json_filter(value) -> str:
+    """Readable JSON (Vietnamese as is, not as \\u escapes); autoescaped like any text."""
+    return json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True, default=str)
+
+
+templates.env.filters["number"] = _number_filter
+templates.env.filters["json"] = _json_filter
+templates.env.filters["datetime"] = _datetime_filter
+
+
+# --- settings and database -------------------------------------------------------------
+
+
+def get_settings_dep(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One unit of work per request: commit on success, roll back on error or error page."""
+    session: Session = request.app.state.sessionmaker()
+    request.state.db = session
+    try:
+        yield session
+        if getattr(request.state, "rollback_only", False):
+            session.rollback()
+        else:
+            session.commit()
+    except BaseException:
+        # Detach first: a rollback would expire the loaded objects, and the error page
+        # still shows the user's name in its header.
+        session.expunge_all()
+        session.rollback()
+        raise
+    finally:
+        session.close()
+        request.state.db = None
+
+
+# scope="function": the commit happens before the response is sent, so a client is never
+# told "done" about a write that then failed.
+SessionDep = Annotated[Session, Depends(get_db, scope="function")]
+
+
+# --- who is asking ------------------------------------------------------------------------
+
+
+def session_stamp(user: User) -> str:
+    """Ties a login session to the password: changing the password ends every session."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def bearer_token(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+def load_user(request: Request, db: Session) -> User | None:
+    """The user of this request (cached on request.state); a bad Bearer token is a 401."""
+    if hasattr(request.state, "user"):
+        return request.state.user
+    token = bearer_token(request)
+    user: User | None
+    if token is not None:
+        user = user_for_token(db, token) if token else None
+        if user is None:
+            raise LoginRequired("error.401")
+        request.state.auth = "token"
+    else:
+        user = None
+        uid = request.session.get(SESSION_USER)
+        if isinstance(uid, int):
+            user = db.get(User, uid)
+            if user is not None and (
+                not user.is_active or request.session.get(SESSION_STAMP) != session_stamp(user)
+            ):
+                # Deactivated, or the password changed since this session began.
+                request.session.pop(SESSION_USER, None)
+                request.session.pop(SESSION_STAMP, None)
+                user = None
+        request.state.auth = "session" if user is not None else None
+    request.state.user = user
+    return user
+
+
+def safe_user(request: Request) -> User | None:
+    """The user for a page header when the route did not ask for it (never raises)."""
+    if hasattr(request.state, "user"):
+        return request.state.user
+    try:
+        db = getattr(request.state, "db", None)
+        if db is not None:
+            return load_user(request, db)
+        sessionmaker = request.app.state.sessionmaker
+        with sessionmaker() as db:
+            user = load_user(request, db)
+            db.commit()
+            return user
+    except Exception:  # noqa: BLE001 - a page header must not fail because of the database
+        return None
+
+
+def get_optional_user(request: Request, db: SessionDep) -> User | None:
+    return load_user(request, db)
+
+
+OptionalUser = Annotated[User | None, Depends(get_optional_user)]
+
+
+def get_current_user(user: OptionalUser) -> User:
+    if user is None:
+        raise LoginRequired()
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def ensure(user: User | None, perm: str, **scope: str | None) -> User | None:
+    """Raise 401 (not logged in) or 403 unless ``user`` holds ``perm`` for ``scope``."""
+    if permissions.can(user, perm, **scope):
+        return user
+    if user is None:
+        raise LoginRequired()
+    raise Forbidden(perm)
+
+
+def require(perm: str, **scope: str | Callable[[Request], str | None] | None) -> Any:
+    """A dependency: the user when the policy allows ``perm`` (for ``scope``), else 401/403.
+
+    Use as ``user: Annotated[User, require("users.manage")]`` or in
+    ``dependencies=[require(...)]``. For a public permission the user may be None.
+    """
+    permissions.get(perm)  # an unknown name fails when the route module is imported
+    unknown = set(scope) - set(permissions.SCOPE_FIELDS)
+    if unknown:
+        raise ValueError(f"require({perm!r}): unknown scope {sorted(unknown)}")
+
+    def dependency(request: Request, user: OptionalUser) -> User | None:
+        values = {k: (v(request) if callable(v) else v) for k, v in scope.items()}
+        return ensure(user, perm, **values)
+
+    dependency.__name__ = f"require_{perm.replace('.', '_')}"
+    return Depends(dependency)
+
+
+# --- language -----------------------------------------------------------------------------
+
+
+def get_lang(request: Request) -> str:
+    return getattr(request.state, "lang", None) or i18n.DEFAULT_LANG
+
+
+LangDep = Annotated[str, Depends(get_lang)]
+
+
+# --- pages --------------------------------------------------------------------------------
+
+
+def flash(request: Request, key: str, level: str = "info", **kw: Any) -> None:
+    """A message (i18n key) shown on the next page rendered for this session."""
+    request.session.setdefault(SESSION_FLASH, [])
+    request.session[SESSION_FLASH] = request.session[SESSION_FLASH] + [
+        {"key": key, "level": level, "kw": {k: str(v) for k, v in kw.items()}}
+    ]
+
+
+_MISSING = object()
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """Render a page in the request's language, with everything the layout needs."""
+    context = dict(context or {})
+    lang = get_lang(request)
+    user = context.pop("user", _MISSING)
+    if user is _MISSING:
+        user = safe_user(request)
+    tr = i18n.translator(lang)
+    try:
+        token = csrf.get_token(request)
+        flashed = request.session.pop(SESSION_FLASH, [])
+    except AssertionError:  # no session (an error raised outside the session middleware)
+        token, flashed = "", []
+    messages = [{"level": m.get("level", "info"), "text": tr(m["key"], **m.get("kw", {}))}
+                for m in flashed if isinstance(m, dict) and "key" in m]
+    query = request.url.query
+
+    def can(perm: str, **scope: Any) -> bool:
+        return permissions.can(user, perm, **scope)
+
+    ctx = {
+        "request": request,
+        "user": user,
+        "lang": lang,
+        "langs": i18n.LANGS,
+        "t": tr,
+        "can": can,
+        "csrf_token": token,
+        "csrf_field": Markup('<input type="hidden" name="{}" value="{}">').format(
+            csrf.FIELD, escape(token)),
+        "current_path": request.url.path,
+        "lang_urls": {code: i18n.switch_url(request.url.path, query, code) for code in i18n.LANGS},
+        "messages": messages,
+    }
+    ctx.update(context)
+    if status_code >= 400:
+        request.state.rollback_only = True
+    response = templates.TemplateResponse(request, template, ctx, status_code=status_code,
+                                          headers=headers)
+    response.headers.setdefault("Vary", "Cookie")
+    if user is not None:
+        # Pages for a logged-in user carry personal data and a CSRF token: never cache them.
+        response.headers["Cache-Control"] = "no-store"
+    return response
