@@ -20,6 +20,8 @@ from ictgov.stats.figures import FigureError, Figures
 from ictgov.stats.ingest import ImportRejected, import_observations
 from ictgov.stats.periods import PeriodError, parse_period
 from ictgov.stats.report import build_review, render_body, render as render_review, review_config
+from ictgov.stats.report import format_number
+from ictgov.stats.units import unit_label
 from ictgov.stats.validation import run_rules
 from ictgov.web.deps import LangDep, SessionDep, SettingsDep, render, require
 from ictgov.web.i18n import register
@@ -91,6 +93,10 @@ register({
     "stats.review.choose": ("Chọn kỳ", "Choose a period"),
     "stats.review.download": ("Tải về", "Download"),
     "stats.open_data": ("Dữ liệu mở", "Open data"),
+    "stats.kind.year": ("Năm", "Yearly"),
+    "stats.kind.half": ("6 tháng", "Half-yearly"),
+    "stats.kind.quarter": ("Quý", "Quarterly"),
+    "stats.kind.month": ("Tháng", "Monthly"),
 })
 
 STATUS_KEYS = ("final", "provisional", "estimate", "approximate", "lower_bound")
@@ -135,8 +141,10 @@ def _headline(fig: Figures, lang: str) -> list[dict[str, Any]]:
         series = [(p, v) for p, v in fig.results.series(code, vn.id) if parse_period(p).kind == kind]
         pub = fig.published_growth_element(code)
         cards.append({
-            "code": code, "name": fig.catalog.name(code, lang), "unit": fig.catalog.unit(code),
+            "code": code, "name": fig.catalog.name(code, lang),
+            "unit": unit_label(fig.catalog.unit(code), lang),
             "period": period, "value": fig.value(code, vn.id, period),
+            "display": format_number(fig.value(code, vn.id, period), lang),
             "status": fig.status(code, vn.id, period),
             "growth": fig.growth_pct(code, vn.id, period),
             "published_growth": fig.value(pub.code, vn.id, period) if pub else None,
