@@ -59,3 +59,13 @@ def test_metrics_count_requests_by_route_template_and_status(client, admin_clien
     assert _sample(text, "ictgov_http_requests_total", method="GET", route="/static/{path}",
                    status="200") >= 1
     assert "/no/such/thing" not in text  # raw paths never become labels
+
+
+def test_openapi_docs_are_served_without_a_cdn(client):
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in page.text
+    assert "cdn" not in page.text.lower()
+    assert client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200
+    spec = client.get("/openapi.json").json()
+    assert "/api/stats/import" in spec["paths"] and "/api/stats/export.{fmt}" in spec["paths"]

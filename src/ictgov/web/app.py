@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from fastapi import Depends, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Open platform for a national ICT ministry.",
         dependencies=[Depends(csrf_protect)],
         redoc_url=None,
+        docs_url=None,  # served below from the vendored Swagger UI, not a CDN
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -79,6 +81,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in routes.load():
         app.include_router(router)
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui():
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url, title="ictgov API",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
 
     # add_middleware wraps: the last added is the outermost.
     app.add_middleware(
