@@ -20,7 +20,7 @@ import time
 import duckdb
 import polars as pl
 
-from ictgov.stats.engine import ElementSpec, Engine
+from ictgov.stats.engine import ElementSpec, Engine, Results
 
 PROVINCES = 63
 REGIONS = 6
@@ -48,13 +48,13 @@ def generate(rows: int, elements: int, seed: int = 7) -> pl.DataFrame:
     )
 
 
-def run_engine(obs: pl.DataFrame, parents: dict[int, int], codes: list[str]) -> dict[str, pl.DataFrame]:
+def run_engine(obs: pl.DataFrame, parents: dict[int, int], codes: list[str]) -> Results:
     engine = Engine(obs, parents, [ElementSpec(c, "sum") for c in codes])
     formulas = {}
     for c in codes:
         formulas[f"g_{c}"] = f"growth({c})"
         formulas[f"s_{c}"] = f"share({c})"
-    return engine.compute(formulas).frames
+    return engine.compute(formulas)
 
 
 SQL = """
@@ -112,23 +112,24 @@ def main() -> None:
     con.executemany("INSERT INTO parents VALUES (?, ?)", list(parents.items()))
 
     engine_times, sql_times = [], []
-    frames = {}
+    results = Results()
     for _ in range(args.repeat):
         t = time.perf_counter()
-        frames = run_engine(obs, parents, codes)
+        results = run_engine(obs, parents, codes)
         engine_times.append(time.perf_counter() - t)
         t = time.perf_counter()
         run_sql(con)
         sql_times.append(time.perf_counter() - t)
 
     # The two must agree before their times mean anything.
-    n_vals = sum(frames[c].height for c in codes)
-    n_growth = sum(frames[f"g_{c}"].height for c in codes)
-    n_share = sum(frames[f"s_{c}"].height for c in codes)
+    counts = results.counts()
+    n_vals = sum(counts.get(c, 0) for c in codes)
+    n_growth = sum(counts.get(f"g_{c}", 0) for c in codes)
+    n_share = sum(counts.get(f"s_{c}", 0) for c in codes)
     sql_counts = [con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("vals", "growth", "share")]
     assert [n_vals, n_growth, n_share] == sql_counts, ([n_vals, n_growth, n_share], sql_counts)
     probe = codes[len(codes) // 2]
-    eng_sum = frames[f"g_{probe}"]["value"].sum()
+    eng_sum = results.frame(f"g_{probe}")["value"].sum()
     sql_sum = con.execute("SELECT sum(value) FROM growth WHERE element = ?", [probe]).fetchone()[0]
     assert math.isclose(eng_sum, sql_sum, rel_tol=1e-9), (eng_sum, sql_sum)
 

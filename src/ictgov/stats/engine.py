@@ -47,13 +47,48 @@ class ElementSpec:
 
 @dataclass
 class Results:
-    """Computed frames by code: columns area_id, period, value, status (and origin for elements)."""
+    """Computed values: long frames (code, area_id, period, value, status), one per pass.
 
-    frames: dict[str, pl.DataFrame] = field(default_factory=dict)
+    Periods stay integers inside; `frame(code)` cuts one code out and gives its periods
+    back as canonical codes, on first use — a dashboard reads a few dozen codes, a
+    benchmark none, and neither pays for splitting millions of rows it does not read.
+    """
+
+    chunks: list[pl.DataFrame] = field(default_factory=list)
+    _frames: dict[str, pl.DataFrame] = field(default_factory=dict)
+    _where: dict[str, int] | None = None
     _index: dict[str, dict[tuple[int, str], tuple[float, int]]] = field(default_factory=dict)
 
+    def _locate(self) -> dict[str, int]:
+        if self._where is None:
+            self._where = {}
+            for i, chunk in enumerate(self.chunks):
+                for code in chunk["code"].unique().to_list():
+                    self._where[code] = i
+        return self._where
+
+    def codes(self) -> set[str]:
+        return set(self._locate())
+
+    def counts(self) -> dict[str, int]:
+        """Number of values of every code, without splitting the frames."""
+        out: dict[str, int] = {}
+        for chunk in self.chunks:
+            for code, n in chunk.group_by("code").len().iter_rows():
+                out[code] = out.get(code, 0) + n
+        return out
+
     def frame(self, code: str) -> pl.DataFrame:
-        return self.frames.get(code, pl.DataFrame(schema=SCHEMA))
+        if code not in self._frames:
+            where = self._locate().get(code)
+            if where is None:
+                return pl.DataFrame(schema=SCHEMA)
+            df = self.chunks[where].filter(pl.col("code") == code).drop("code")
+            keys = df["period"].unique().to_list()
+            df = df.with_columns(pl.col("period").replace_strict(
+                {k: decode_period(k) for k in keys}, return_dtype=pl.Utf8))
+            self._frames[code] = df.select(list(SCHEMA))
+        return self._frames[code]
 
     def _lookup(self, code: str) -> dict[tuple[int, str], tuple[float, int]]:
         if code not in self._index:
@@ -154,7 +189,7 @@ class Engine:
                 pl.col("status").replace_strict(STATUS_RANK, default=0, return_dtype=pl.UInt8)
             )
         self.observations = lf.select(
-            pl.col("element").cast(pl.Utf8).alias("code"),
+            pl.col("element").cast(pl.Utf8).cast(pl.Categorical).alias("code"),
             pl.col("area_id").cast(pl.Int64),
             encode_periods("period").alias("period"),
             pl.col("value").cast(pl.Float64),
@@ -194,11 +229,11 @@ class Engine:
         codes = self.element_codes() | set(self.elements)
         specs = pl.DataFrame(
             {
-                "code": sorted(codes),
+                "code": pl.Series(sorted(codes), dtype=pl.Utf8).cast(pl.Categorical),
                 "agg": [self.elements.get(c, ElementSpec(c)).aggregation for c in sorted(codes)],
                 "weight": [self.elements.get(c, ElementSpec(c)).weight for c in sorted(codes)],
             },
-            schema={"code": pl.Utf8, "agg": pl.Utf8, "weight": pl.Utf8},
+            schema={"code": pl.Categorical, "agg": pl.Utf8, "weight": pl.Categorical},
         ).lazy()
         leaves = obs.join(self._leaves, on="area_id", how="semi").join(specs, on="code")
         up = leaves.join(self._ancestry, on="area_id")
@@ -244,7 +279,9 @@ class Engine:
         except fx.FormulaError as exc:
             raise EngineError(str(exc)) from exc
         store = self.values()
-        for generation in _generations(indicators):
+        chunks = [store]
+        generations = _generations(indicators)
+        for n, generation in enumerate(generations):
             templates: dict[str, tuple[fx.Node, list[tuple[str, list[str]]]]] = {}
             for code in generation:
                 template, bound = _template(fx.parse(indicators[code]))
@@ -254,23 +291,17 @@ class Engine:
                 templates.setdefault(key, (template, []))[1].append((code, bound))
             plans = [self._plan(template, members, store.lazy()) for template, members in templates.values()]
             new = pl.collect_all(plans)
-            store = pl.concat([store, *new], how="vertical")
-        keys = store["period"].unique().to_list()
-        names = pl.DataFrame({"period": keys, "_p": [decode_period(k) for k in keys]},
-                             schema={"period": pl.Int32, "_p": pl.Utf8})
-        store = store.join(names, on="period", how="left").drop("period").rename({"_p": "period"}).select(LONG)
-        frames = {
-            key[0]: part
-            for key, part in store.partition_by("code", as_dict=True, include_key=False).items()
-        }
-        return Results(frames=frames)
+            chunks.extend(new)
+            if n < len(generations) - 1:
+                store = pl.concat([store, *new], how="vertical")
+        return Results(chunks=chunks)
 
     def _plan(self, template: fx.Node, members: list[tuple[str, list[str]]], store: pl.LazyFrame) -> pl.LazyFrame:
         """One plan for all indicators sharing a template; `members` binds each one's names."""
         width = len(members[0][1])
         mapping = pl.DataFrame(
             {"ind": [m[0] for m in members], **{f"n{k}": [m[1][k] for m in members] for k in range(width)}},
-            schema={"ind": pl.Utf8, **{f"n{k}": pl.Utf8 for k in range(width)}},
+            schema={"ind": pl.Categorical, **{f"n{k}": pl.Categorical for k in range(width)}},
         ).lazy()
         refs = {
             f"${k}": store.join(mapping.select("ind", pl.col(f"n{k}").alias("code")), on="code")
