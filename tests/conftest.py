@@ -87,6 +87,9 @@ def engine(backend_url, monkeypatch, tmp_path):
     """A migrated, empty database on each backend, made the platform's default for the test."""
     eng = dbmod.get_engine(backend_url)
     _truncate_all(eng)
+    from ictgov.tipline.service import forget
+
+    forget()  # the in-memory claim index must not outlive the rows it indexes
     monkeypatch.setenv("ICTGOV_DATABASE_URL", backend_url)
     monkeypatch.setenv("ICTGOV_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("ICTGOV_SECRET_KEY", "test-secret-key")

@@ -21,7 +21,10 @@ app.add_typer(sample_app, name="sample")
 
 from ictgov.stats import cli as stats_cli  # noqa: E402  (command groups live with their service)
 
+from ictgov.tipline import cli as tipline_cli  # noqa: E402
+
 app.add_typer(stats_cli.app, name="stats")
+app.add_typer(tipline_cli.app, name="tipline")
 app.command("report")(stats_cli.report_cmd)
 
 console = Console()

@@ -13,5 +13,6 @@ from ictgov.stats.models import (  # noqa: F401
     Target,
     ValidationRule,
 )
+from ictgov.tipline.models import Case, Evidence, OutboxMessage, Report, Suggestion  # noqa: F401
 
 metadata = Base.metadata

@@ -20,6 +20,7 @@ log = logging.getLogger("ictgov.web")
 ROUTERS: list[str | APIRouter] = [
     "ictgov.web.routes.ops",
     "ictgov.web.routes.stats",
+    "ictgov.web.routes.tipline",
     "ictgov.web.routes.auth",
     "ictgov.web.routes.admin",
 ]

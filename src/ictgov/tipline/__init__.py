@@ -1,0 +1,1 @@
+"""The fake-news centre: reports from the public, grouped by claim, verified and published."""

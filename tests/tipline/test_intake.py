@@ -1,0 +1,84 @@
+"""Taking reports in: checks by field, durable receipt, idempotency, grouping into cases."""
+
+from datetime import datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from ictgov.tipline.intake import IntakeError, Submission, Upload, status_of, submit
+from ictgov.tipline.match import ClaimMatcher
+from ictgov.tipline.models import Case, Evidence, Report, Suggestion
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+CLAIM = "Uống nước chanh nóng mỗi sáng chữa khỏi hoàn toàn bệnh ung thư, Bộ Y tế đã xác nhận"
+
+
+def count(session, model):
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def test_every_bad_field_is_named_and_nothing_is_stored(session, tmp_path):
+    sub = Submission(text="ab", urls=["not a url at all"], platform="myspace", category="gossip",
+                     contact_email="nope", files=[Upload("x.jpg", b"MZ\x90\x00 not an image")])
+    with pytest.raises(IntakeError) as exc:
+        submit(session, sub, "web", evidence_dir=tmp_path)
+    assert set(exc.value.errors) == {"text", "urls", "platform", "category", "contact_email",
+                                     "consent", "files"}
+    assert "checked from its content" in exc.value.errors["files"]
+    assert count(session, Report) == 0
+
+
+def test_receipt_status_and_evidence_stored(session, tmp_path):
+    result = submit(session, Submission(text=CLAIM, urls=["https://m.facebook.com/post/1?fbclid=x"],
+                                        category="health", files=[Upload("a.png", PNG)]),
+                    "web", evidence_dir=tmp_path)
+    session.commit()
+    assert result.report.receipt.startswith("TG-") and len(result.report.receipt) == 11
+    assert result.report.urls == ["https://facebook.com/post/1"]
+    ev = session.scalar(select(Evidence))
+    assert ev.media_type == "image/png" and (tmp_path / ev.sha256[:2] / ev.sha256).read_bytes() == PNG
+    st = status_of(session, result.report.receipt.lower())
+    assert st["state"] == "new" and st["verdict"] is None
+    assert status_of(session, "TG-NOPE") is None
+
+
+def test_idempotency_key_never_creates_two_reports(session, tmp_path):
+    sub = Submission(text=CLAIM)
+    first = submit(session, sub, "api", idempotency_key="k-1", evidence_dir=tmp_path)
+    session.commit()
+    again = submit(session, sub, "api", idempotency_key="k-1", evidence_dir=tmp_path)
+    assert again.created is False and again.report.id == first.report.id
+    assert count(session, Report) == 1
+
+
+def test_hotline_needs_caller_and_time(session):
+    with pytest.raises(IntakeError) as exc:
+        submit(session, Submission(text=CLAIM), "hotline")
+    assert set(exc.value.errors) == {"caller_number", "call_time"}
+    r = submit(session, Submission(text=CLAIM, caller_number="+84 912 345 678",
+                                   call_time=datetime(2021, 7, 1, 9, 30)), "hotline")
+    assert r.report.caller_number == "0912345678" and r.report.channel == "hotline"
+
+
+def test_reworded_report_joins_the_same_case_and_unrelated_opens_a_new_one(session):
+    matcher = ClaimMatcher()
+    a = submit(session, Submission(text=CLAIM, category="health"), "web", matcher=matcher)
+    b = submit(session, Submission(text="uong nuoc chanh nong moi sang chua khoi hoan toan benh ung thu, bo y te da xac nhan"),
+               "web", matcher=matcher)
+    c = submit(session, Submission(text="Bão số 9 sẽ đổ bộ vào Hà Nội tối nay với sức gió cấp 17"), "web",
+               matcher=matcher)
+    session.commit()
+    assert b.decision == "join" and b.case.id == a.case.id and a.case.report_count == 2
+    assert c.decision == "new" and c.case.id != a.case.id
+    assert count(session, Case) == 2
+
+
+def test_middle_band_is_suggested_to_a_fact_checker(session):
+    matcher = ClaimMatcher(auto_threshold=0.99, suggest_threshold=0.3)
+    a = submit(session, Submission(text=CLAIM), "web", matcher=matcher)
+    b = submit(session, Submission(text="Có thật là nước chanh nóng chữa được ung thư không? Nghe nói Bộ Y tế xác nhận"),
+               "web", matcher=matcher)
+    session.commit()
+    assert b.decision == "suggest" and b.case.id != a.case.id
+    sug = session.scalar(select(Suggestion))
+    assert sug.case_id == a.case.id and sug.report_id == b.report.id and sug.decision is None

@@ -1,0 +1,67 @@
+"""The partner-channel API of the fake-news centre and the `ictgov tipline` commands."""
+
+import json
+
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from ictgov.auth import User, issue_token
+from ictgov.cli import app as cli
+from ictgov.db import session_scope
+from ictgov.tipline.models import Report
+
+CLAIM = "Tin nhắn báo trúng thưởng xe máy SH từ Viettel, yêu cầu chuyển khoản 2 triệu phí nhận giải"
+
+
+def token_for(engine, make_user, username="gateway", role="hotline_agent"):
+    make_user(username, role)
+    with session_scope(engine) as s:
+        return issue_token(s, s.scalar(select(User).where(User.username == username)), "gateway")
+
+
+def test_partner_api_receipt_idempotency_and_status(client, engine, make_user):
+    h = {"Authorization": f"Bearer {token_for(engine, make_user)}", "Idempotency-Key": "msg-42"}
+    body = {"text": CLAIM, "urls": ["http://www.example.vn/a?utm_source=zalo"], "category": "scam_links"}
+    r = client.post("/api/tipline/reports", json=body, headers=h)
+    assert r.status_code == 201, r.text
+    receipt = r.json()["receipt"]
+    again = client.post("/api/tipline/reports", json=body, headers=h)
+    assert again.status_code == 200 and again.json()["receipt"] == receipt
+    with session_scope(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Report)) == 1
+    status = client.get(f"/api/tipline/reports/{receipt}").json()
+    assert status["state"] == "new" and "contact_phone" not in status
+    assert client.get("/api/tipline/reports/TG-ZZZZZZZZ").status_code == 404
+    reused = client.post("/api/tipline/reports", json={"text": "Một nội dung hoàn toàn khác"}, headers=h)
+    assert reused.status_code == 422 and reused.json()["detail"][0]["loc"][-1] == "idempotency_key"
+    h.pop("Idempotency-Key")
+    bad = client.post("/api/tipline/reports", json={"text": "x", "category": "gossip"}, headers=h)
+    assert bad.status_code == 422
+    assert {d["loc"][-1] for d in bad.json()["detail"]} == {"text", "category"}
+
+
+def test_partner_api_needs_a_token_with_the_right_role(client, engine, make_user):
+    assert client.post("/api/tipline/reports", json={"text": CLAIM}).status_code in (401, 403)
+    h = {"Authorization": f"Bearer {token_for(engine, make_user, 'ana', 'analyst')}"}
+    assert client.post("/api/tipline/reports", json={"text": CLAIM}, headers=h).status_code == 403
+
+
+def test_cli_submit_match_and_group(engine, tmp_path):
+    runner = CliRunner()
+    r = runner.invoke(cli, ["tipline", "submit", "--text", CLAIM, "--category", "scam_links", "--json"])
+    assert r.exit_code == 0, r.output
+    first = json.loads(r.stdout)
+    r = runner.invoke(cli, ["tipline", "submit", "--json", "--text",
+                            "tin nhan bao trung thuong xe may SH tu Viettel yeu cau chuyen khoan 2 trieu phi nhan giai"])
+    second = json.loads(r.stdout)
+    assert second["case"] == first["case"] and second["decision"] == "join"
+    r = runner.invoke(cli, ["tipline", "match", "trúng thưởng xe máy SH Viettel chuyển khoản phí nhận giải", "--json"])
+    found = json.loads(r.stdout)
+    assert found["matches"][0]["case"] == first["case"]
+    f = tmp_path / "g.tsv"
+    f.write_text(f"a\t{CLAIM}\nb\t{CLAIM.lower()}\nc\tBão số 9 đổ bộ Hà Nội tối nay\n", encoding="utf-8")
+    r = runner.invoke(cli, ["tipline", "group", str(f)])
+    cases = dict(line.split("\t") for line in r.stdout.strip().splitlines())
+    assert cases["a"] == cases["b"] != cases["c"]
+    r = runner.invoke(cli, ["tipline", "submit", "--text", "ab"])
+    assert r.exit_code == 1 and "text" in r.output
