@@ -110,7 +110,7 @@ class Suggestion(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("tipline_cases.id"))
     score: Mapped[float] = mapped_column(Float)
     method: Mapped[str] = mapped_column(String(16))
-    decision: Mapped[str | None] = mapped_column(String(8))  # confirmed | rejected
+    decision: Mapped[str | None] = mapped_column(String(12))  # confirmed | rejected
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

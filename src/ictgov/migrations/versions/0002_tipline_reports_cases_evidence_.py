@@ -109,7 +109,7 @@ def upgrade() -> None:
     sa.Column('case_id', sa.Integer(), nullable=False),
     sa.Column('score', sa.Float(), nullable=False),
     sa.Column('method', sa.String(length=16), nullable=False),
-    sa.Column('decision', sa.String(length=8), nullable=True),
+    sa.Column('decision', sa.String(length=12), nullable=True),
     sa.Column('decided_by_id', sa.Integer(), nullable=True),
     sa.Column('decided_at', sa.DateTime(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),

@@ -1,0 +1,91 @@
+"""A case from report to published verdict, with roles checked and every step audited."""
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from ictgov.audit import entries
+from ictgov.auth import create_user
+from ictgov.tipline.intake import Submission, submit
+from ictgov.tipline.match import ClaimMatcher
+from ictgov.tipline.models import OutboxMessage, Suggestion
+from ictgov.tipline.workflow import (
+    WorkflowError, assign, calibration_decisions, close_duplicate, decide, publish, queue, refer,
+    resolve_suggestion, start, triage,
+)
+
+CLAIM = "Uống nước chanh nóng mỗi sáng chữa khỏi hoàn toàn bệnh ung thư, Bộ Y tế đã xác nhận"
+
+
+@pytest.fixture
+def people(session):
+    fc = create_user(session, "fc", "password-123", "fact_checker")
+    agent = create_user(session, "agent", "password-123", "hotline_agent")
+    session.flush()
+    return fc, agent
+
+
+def test_full_workflow_publishes_and_notifies_consenting_reporters(session, people):
+    fc, agent = people
+    r1 = submit(session, Submission(text=CLAIM, category="health", contact_email="a@example.vn", consent=True), "web")
+    submit(session, Submission(text="Bão số 9 đổ bộ Hà Nội tối nay với sức gió cấp 17"), "web")
+    case = r1.case
+    with pytest.raises(WorkflowError, match="role"):
+        triage(session, case, agent)
+    with pytest.raises(WorkflowError, match="cannot be moved"):
+        decide(session, case, fc, "fake", "Không có bằng chứng khoa học nào")
+    triage(session, case, fc, category="health")
+    assign(session, case, fc, fc)
+    refer(session, case, fc, "Bộ Y tế", date(2021, 7, 10))
+    start(session, case, fc)
+    with pytest.raises(WorkflowError, match="verdict"):
+        decide(session, case, fc, "maybe", "Không có bằng chứng khoa học nào")
+    decide(session, case, fc, "fake", "Bộ Y tế khẳng định không có thông tin này; nước chanh không chữa ung thư.",
+           sources=["https://moh.gov.vn/x"])
+    messages = publish(session, case, fc)
+    session.commit()
+    assert case.state == "published" and case.slug.startswith(f"{case.id}-")
+    assert [m.recipient for m in messages] == ["a@example.vn"]
+    assert session.scalar(select(OutboxMessage)).status == "pending"
+    actions = [e.action for e in entries(session, "tipline_case")][::-1]
+    assert actions == ["triage", "assign", "refer", "start", "decide", "publish"]
+    # A new report about the published claim is answered at once with the verdict.
+    matcher = ClaimMatcher()
+    matcher.add(r1.report.id, case.id, CLAIM, verdict="fake")
+    again = submit(session, Submission(text=CLAIM.lower()), "web", matcher=matcher)
+    assert again.decision == "join" and again.verdict == "fake"
+
+
+def test_health_case_outranks_other_with_same_reports(session, people):
+    health = submit(session, Submission(text=CLAIM, category="health"), "web").case
+    other = submit(session, Submission(text="Giá vàng ngày mai sẽ tăng gấp đôi theo nguồn tin nội bộ", category="other"), "web").case
+    session.flush()
+    assert [c.id for c in queue(session)][:2] == [health.id, other.id]
+
+
+def test_suggestion_confirmed_moves_the_report_and_feeds_calibration(session, people):
+    fc, _ = people
+    matcher = ClaimMatcher(auto_threshold=0.99, suggest_threshold=0.3)
+    a = submit(session, Submission(text=CLAIM), "web", matcher=matcher)
+    b = submit(session, Submission(text="Có thật là nước chanh nóng chữa được ung thư không? Nghe nói Bộ Y tế xác nhận"),
+               "web", matcher=matcher)
+    sug = session.scalar(select(Suggestion))
+    resolve_suggestion(session, sug, fc, confirm=True)
+    session.flush()
+    assert b.report.case_id == a.case.id and a.case.report_count == 2
+    assert b.case.state == "closed_duplicate"
+    assert calibration_decisions(session) == [(pytest.approx(sug.score), True)]
+    with pytest.raises(WorkflowError, match="already"):
+        resolve_suggestion(session, sug, fc, confirm=False)
+
+
+def test_close_as_duplicate_moves_reports(session, people):
+    fc, _ = people
+    a = submit(session, Submission(text=CLAIM), "web").case
+    b = submit(session, Submission(text="Một nội dung khác hẳn về xổ số kiến thiết trúng giải đặc biệt"), "web").case
+    session.flush()
+    close_duplicate(session, b, fc, a)
+    assert b.state == "closed_duplicate" and a.report_count == 2 and b.report_count == 0
+    with pytest.raises(WorkflowError):
+        close_duplicate(session, a, fc, a)
