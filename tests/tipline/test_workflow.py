@@ -89,3 +89,23 @@ def test_close_as_duplicate_moves_reports(session, people):
     assert b.state == "closed_duplicate" and a.report_count == 2 and b.report_count == 0
     with pytest.raises(WorkflowError):
         close_duplicate(session, a, fc, a)
+
+
+def test_published_verdict_has_a_complete_claim_review_and_is_found_without_diacritics(session, people):
+    from ictgov.tipline.publish import claim_review, missing_fields, search_verdicts
+
+    fc, _ = people
+    case = submit(session, Submission(text=CLAIM, urls=["https://facebook.com/posts/9"], category="health"), "web").case
+    for step in (lambda: triage(session, case, fc), lambda: assign(session, case, fc, fc),
+                 lambda: start(session, case, fc)):
+        step()
+    decide(session, case, fc, "fake", "Bộ Y tế khẳng định không có thông tin này.")
+    publish(session, case, fc)
+    session.flush()
+    review = claim_review(case, "https://tingia.example.vn", "vi")
+    assert missing_fields(review) == []
+    assert review["reviewRating"]["alternateName"] == "Tin giả"
+    assert len(review["claimReviewed"]) <= 75
+    assert review["url"].startswith("https://tingia.example.vn/tin-gia/")
+    assert [c.id for c in search_verdicts(session, "nuoc chanh ung thu")] == [case.id]
+    assert search_verdicts(session, "bao so 9") == []

@@ -65,3 +65,20 @@ def test_cli_submit_match_and_group(engine, tmp_path):
     assert cases["a"] == cases["b"] != cases["c"]
     r = runner.invoke(cli, ["tipline", "submit", "--text", "ab"])
     assert r.exit_code == 1 and "text" in r.output
+
+
+def test_public_verdict_search_ignores_diacritics(client, engine, make_user):
+    from ictgov.tipline.intake import Submission, submit
+    from ictgov.tipline.workflow import assign, decide, publish, start, triage
+
+    make_user("fc", "fact_checker")
+    with session_scope(engine) as s:
+        fc = s.scalar(select(User).where(User.username == "fc"))
+        case = submit(s, Submission(text=CLAIM, category="scam_links"), "web").case
+        triage(s, case, fc), assign(s, case, fc, fc), start(s, case, fc)
+        decide(s, case, fc, "fake", "Viettel không tổ chức chương trình này; đây là lừa đảo.")
+        publish(s, case, fc)
+    found = client.get("/api/tipline/verdicts", params={"q": "trung thuong xe may"}).json()
+    assert len(found) == 1 and found[0]["verdict"] == "fake" and found[0]["label"] == "Tin giả"
+    assert client.get("/api/tipline/verdicts", params={"q": "xổ số"}).json() == []
+    assert client.get("/api/tipline/verdicts", params={"lang": "fr"}).status_code == 422

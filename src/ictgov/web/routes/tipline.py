@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from ictgov.auth import User
 from ictgov.tipline.intake import IntakeError, Submission, status_of, submit
 from ictgov.tipline.models import CATEGORIES, PLATFORMS
+from ictgov.tipline.publish import search_verdicts, verdict_dict
 from ictgov.tipline.service import matcher_for
 from ictgov.web.deps import SessionDep, require
 
@@ -68,3 +69,11 @@ def api_status(db: SessionDep, receipt: str) -> dict[str, Any]:
     if found is None:
         raise HTTPException(404, "receipt: no report with this receipt")
     return found
+
+
+@router.get("/api/tipline/verdicts", dependencies=[require("tipline.report")])
+def api_verdicts(db: SessionDep, q: str = "", lang: str = "vi", limit: int = 50) -> list[dict[str, Any]]:
+    """Published verdicts matching every word of `q` (diacritics ignored), newest first."""
+    if lang not in ("vi", "en"):
+        raise HTTPException(422, "lang: must be vi or en")
+    return [verdict_dict(c, lang) for c in search_verdicts(db, q, max(1, min(limit, 200)))]
