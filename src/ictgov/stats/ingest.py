@@ -428,6 +428,23 @@ def import_observations(
     parsed = read_file(data, filename, number_format)
     if max_rows is not None and len(parsed.rows) > max_rows:
         raise ImportRejected([RowError(None, None, f"file: {len(parsed.rows)} rows; at most {max_rows} per file")])
+    return _write(session, parsed, filename, hashlib.sha256(data).hexdigest(), user=user, strict=strict,
+                  allow_repeated_keys=allow_repeated_keys, scope_area_codes=scope_area_codes)
+
+
+def record_observations(session: Session, rows: list[dict[str, Any]], label: str, *, user=None) -> ImportReport:
+    """Figures a service computed (reports received, verdicts published ...), through the same checks.
+
+    `rows` are dicts with the import columns; `label` names the batch (e.g. "tipline 2021-07").
+    """
+    parsed = ParsedFile([RawRow(n, r) for n, r in enumerate(rows, start=1)], "en", "json")
+    digest = hashlib.sha256(json.dumps(rows, sort_keys=True, default=str).encode()).hexdigest()
+    return _write(session, parsed, label, digest, user=user, strict=False, allow_repeated_keys=False,
+                  scope_area_codes=None)
+
+
+def _write(session: Session, parsed: ParsedFile, filename: str, digest: str, *, user, strict: bool,
+           allow_repeated_keys: bool, scope_area_codes: set[str] | None) -> ImportReport:
     prepared, new_elements, converted, errors = check_rows(
         session, parsed, strict=strict, allow_repeated_keys=allow_repeated_keys,
         scope_area_codes=scope_area_codes,
@@ -436,7 +453,7 @@ def import_observations(
         raise ImportRejected(errors)
 
     batch = ImportBatch(filename=Path(filename).name[:300], file_format=parsed.file_format,
-                        content_sha256=hashlib.sha256(data).hexdigest(),
+                        content_sha256=digest,
                         row_count=len(prepared), new_elements=new_elements,
                         created_by_id=getattr(user, "id", None))
     session.add(batch)

@@ -89,3 +89,16 @@ def group_cmd(file: Path = typer.Argument(..., exists=True, dir_okay=False)) -> 
         items.append((item_id, text))
     for item_id, case_id in ClaimMatcher().group(items).items():
         sys.stdout.write(f"{item_id}\t{case_id}\n")
+
+
+@app.command("sync-stats")
+def sync_stats_cmd() -> None:
+    """Record the centre's figures (reports, cases, verdicts, time to verdict) in the stats store."""
+    from ictgov.tipline.observations import sync
+
+    with session_scope() as s:
+        report = sync(s)
+    if report is None:
+        console.print("no reports yet: nothing to record")
+    else:
+        console.print(f"recorded: {report.created} new, {report.revised} revised, {report.unchanged} unchanged")

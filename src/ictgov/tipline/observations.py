@@ -1,0 +1,69 @@
+"""The centre's work as observations in the stats store, so the period review counts it.
+
+Computed from the centre's own records for every month, half-year and year that has
+reports: reports by channel, cases opened, verdicts published (and how many were fake or
+false), and the median days from first report to verdict. Re-running changes only the
+figures that moved (the import makes a new revision of a changed value, nothing else).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ictgov.stats.ingest import ImportReport, record_observations
+from ictgov.tipline.models import CHANNELS, Case, Report
+
+SOURCE = "ictgov fake-news centre records (computed by `ictgov tipline sync-stats`)"
+
+
+def _periods(at: datetime) -> list[str]:
+    half = 1 if at.month <= 6 else 2
+    return [f"{at.year}-{at.month:02d}", f"{at.year}H{half}", str(at.year)]
+
+
+def figures(session: Session) -> list[dict]:
+    counts: dict[tuple[str, str], float] = defaultdict(float)
+    for channel, created in session.execute(select(Report.channel, Report.created_at)):
+        for p in _periods(created):
+            counts[("tipline_reports_received", p)] += 1
+            if channel in CHANNELS:
+                counts[(f"tipline_reports_{channel}", p)] += 1
+    for (created,) in session.execute(select(Case.created_at).where(~Case.state.startswith("closed_duplicate"))):
+        for p in _periods(created):
+            counts[("tipline_cases_opened", p)] += 1
+    first_report = dict(session.execute(select(Report.case_id, func.min(Report.created_at)).group_by(Report.case_id)).all())
+    days: dict[str, list[float]] = defaultdict(list)
+    for case_id, verdict, published in session.execute(
+            select(Case.id, Case.verdict, Case.published_at).where(Case.state == "published")):
+        for p in _periods(published):
+            counts[("tipline_verdicts_published", p)] += 1
+            if verdict in ("fake", "false"):
+                counts[("tipline_verdicts_fake", p)] += 1
+            if case_id in first_report:
+                days[p].append((published - first_report[case_id]).total_seconds() / 86400)
+    rows = [{"indicator": code, "area": "VN", "period": p, "value": v, "unit": _unit(code), "source": SOURCE}
+            for (code, p), v in sorted(counts.items())]
+    rows += [{"indicator": "tipline_median_days_to_verdict", "area": "VN", "period": p,
+              "value": round(statistics.median(v), 2), "unit": "days", "source": SOURCE}
+             for p, v in sorted(days.items())]
+    return rows
+
+
+def _unit(code: str) -> str:
+    if code.startswith("tipline_reports"):
+        return "reports"
+    if code == "tipline_cases_opened":
+        return "cases"
+    return "verdicts"
+
+
+def sync(session: Session, user=None) -> ImportReport | None:
+    rows = figures(session)
+    if not rows:
+        return None
+    return record_observations(session, rows, "tipline records", user=user)
