@@ -79,3 +79,20 @@ def test_users_create_and_bad_role(engine):
     assert r.exit_code == 0
     r = run("users", "create", "bob", "--role", "wizard")
     assert r.exit_code == 1 and "role" in r.output
+
+
+def test_sample_load_adds_the_tipline_demo_once(sample):
+    from sqlalchemy import func, select
+
+    from ictgov.db import session_scope
+    from ictgov.tipline.models import Case
+
+    with session_scope(sample) as s:
+        assert s.scalar(select(func.count()).select_from(Case)) == 6
+        assert s.scalar(select(func.count()).select_from(Case).where(Case.state == "published")) == 3
+    again = run("sample", "load")
+    assert again.exit_code == 0 and "already imported" in again.output
+    with session_scope(sample) as s:
+        assert s.scalar(select(func.count()).select_from(Case)) == 6
+    r = run("tipline", "match", "uong nuoc chanh chua khoi ung thu", "--json")
+    assert json.loads(r.stdout)["matches"][0]["verdict"] == "fake"

@@ -113,8 +113,13 @@ def users_token(username: str, name: str = typer.Option("cli", "--name")) -> Non
 
 @sample_app.command("load")
 def sample_load() -> None:
-    """Load reference areas, definitions and the bundled figures of Vietnam's ICT sector."""
+    """Load reference areas, definitions, the bundled figures of Vietnam's ICT sector, and demo reports."""
+    from sqlalchemy import select
+
+    from ictgov.auth import Role, User
     from ictgov.stats.sample import load_sample
+    from ictgov.tipline.demo import load_demo
+    from ictgov.tipline.observations import sync
 
     with session_scope() as s:
         result = load_sample(s)
@@ -124,6 +129,16 @@ def sample_load() -> None:
     else:
         console.print(f"sample loaded: {figures['created']} observations, "
                       f"{figures['revised']} revisions")
+    with session_scope() as s:
+        admin = s.scalar(select(User).where(User.role == Role.admin.value).order_by(User.id))
+        if admin is None:
+            from ictgov.auth import create_user
+
+            admin = create_user(s, "admin", secrets.token_urlsafe(12), "admin", full_name="Administrator")
+        demo = load_demo(s, admin)
+        if "skipped" not in demo:
+            sync(s)
+            console.print(f"fake-news centre demo: {demo['reports']} reports about {demo['claims']} claims")
 
 
 @app.command("serve")
