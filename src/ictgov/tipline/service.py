@@ -47,3 +47,16 @@ def forget(session: Session | None = None) -> None:
             _matchers.clear()
         else:
             _matchers.pop(_key(session), None)
+
+
+def mark_published(session: Session, case: Case) -> None:
+    """Let the index answer new reports of this claim with its verdict at once."""
+    key = _key(session)
+    with _lock:
+        matcher = _matchers.get(key)
+        if matcher is None:
+            return
+        report_ids = session.scalars(select(Report.id).where(Report.case_id == case.id)).all()
+        for rid in report_ids:
+            if rid in matcher:
+                matcher.set_verdict(rid, case.verdict)

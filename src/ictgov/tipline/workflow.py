@@ -120,6 +120,9 @@ def publish(session: Session, case: Case, user: User) -> list[OutboxMessage]:
     _move(session, case, "publish", user)
     case.published_at = utcnow()
     case.slug = f"{case.id}-{slugify(case.title, max_length=80).replace('_', '-') or 'tin'}"
+    from ictgov.tipline.service import mark_published
+
+    mark_published(session, case)
     vi, en = VERDICT_LABELS[case.verdict]
     messages = []
     for report in session.scalars(select(Report).where(Report.case_id == case.id, Report.consent.is_(True))):
