@@ -9,9 +9,10 @@ held-out 10 % of articles (unrelated to anything stored).
     .venv/bin/python bench/tipline_match.py [--stored 1000000] [--queries 10000] [--brute 1000]
 
 Prints p50/p99 latency of `ClaimMatcher.match`, its recall against brute-force cosine over all
-stored reports (the top k above the suggestion threshold), and brute-force time / matcher time.
+stored reports (the top k above the suggestion threshold), and brute-force time / matcher time;
+then the HTTP intake rate (bench/tipline_intake.py: receipts per second on SQLite).
 Brute force runs on a random sample of the queries (`--brute`; all of them when it is ≥
---queries). Targets: p99 ≤ 20 ms, recall ≥ 0.99.
+--queries). Targets: p99 ≤ 20 ms, recall ≥ 0.99, ≥ 300 receipts/s.
 """
 
 from __future__ import annotations
@@ -70,6 +71,8 @@ def main() -> int:
     ap.add_argument("--k", type=int, default=5)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--intake", type=int, default=2000,
+                    help="reports posted over HTTP to measure receipts/s (0: skip; see bench/tipline_intake.py)")
     args = ap.parse_args()
     if not args.data.exists():
         print(f"skipped: {args.data} is absent (see shared/data/vi_news_unc/SOURCE.md)")
@@ -156,7 +159,7 @@ def main() -> int:
           f"max {lat_ms.max():7.2f} ms   target p99 <= 20 ms")
     print(f"  candidates scored per query: median {int(np.median(cands))}, p99 {int(pct(np.array(cands), 99))}; "
           f"queries that hit the posting cap: {capped}")
-    print(f"  answered join/suggest/new: "
+    print("  answered join/suggest/new: "
           + " / ".join(str(sum(m.decide(r).kind == k for r in results)) for k in ("join", "suggest", "new")))
     print(f"brute-force cosine over all {len(m):,} stored reports, on {n_brute:,} of the queries"
           + (" (a sample: full brute force is too slow)" if n_brute < len(queries) else ""))
@@ -171,7 +174,17 @@ def main() -> int:
         print(f"  missed (query, score), first 10: {missed[:10]}")
     print(f"  speed-up (brute-force mean time / matcher mean time): {ratio:.1f}x")
     ok = pct(lat_ms, 99) <= 20 and recall >= 0.99
-    print(f"\nTARGETS {'MET' if ok else 'NOT MET'}: p99 {pct(lat_ms, 99):.2f} ms (<= 20), recall {recall:.4f} (>= 0.99)")
+    intake_ok = True
+    if args.intake:
+        del m, items, results
+        gc.collect()
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from tipline_intake import measure_intake, print_intake
+
+        print()
+        intake_ok = print_intake(measure_intake(args.intake))
+    print(f"\nTARGETS {'MET' if ok and intake_ok else 'NOT MET'}: p99 {pct(lat_ms, 99):.2f} ms (<= 20), "
+          f"recall {recall:.4f} (>= 0.99)" + (", intake >= 300 receipts/s" if args.intake else ""))
     return 0
 
 

@@ -90,6 +90,9 @@ def engine(backend_url, monkeypatch, tmp_path):
     from ictgov.tipline.service import forget
 
     forget()  # the in-memory claim index must not outlive the rows it indexes
+    from ictgov import jobs
+
+    jobs.use(jobs.InlineBackend(eager=True, sleep=lambda s: None))  # no job outlives its test
     monkeypatch.setenv("ICTGOV_DATABASE_URL", backend_url)
     monkeypatch.setenv("ICTGOV_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("ICTGOV_SECRET_KEY", "test-secret-key")

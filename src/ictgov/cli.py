@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -14,17 +15,23 @@ from ictgov.db import get_engine, session_scope
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False, help="ictgov: open platform for a national ICT ministry.")
 db_app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False, help="Database schema (Alembic migrations).")
 users_app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False, help="Accounts and API tokens.")
+jobs_app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False, help="Background jobs.")
 sample_app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False, help="Bundled reference and sample data.")
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(sample_app, name="sample")
+app.add_typer(jobs_app, name="jobs")
 
 from ictgov.stats import cli as stats_cli  # noqa: E402  (command groups live with their service)
 
 from ictgov.tipline import cli as tipline_cli  # noqa: E402
+from ictgov.antispam import cli as antispam_cli  # noqa: E402
+from ictgov.dx import cli as dx_cli  # noqa: E402
 
 app.add_typer(stats_cli.app, name="stats")
 app.add_typer(tipline_cli.app, name="tipline")
+app.add_typer(antispam_cli.app, name="antispam")
+app.add_typer(dx_cli.app, name="dx")
 app.command("report")(stats_cli.report_cmd)
 
 console = Console()
@@ -44,6 +51,104 @@ def db_upgrade(revision: str = typer.Argument("head")) -> None:
     engine = get_engine()
     upgrade(engine, revision)
     console.print(f"database at revision {current_revision(engine)} ({engine.url.render_as_string()})")
+
+
+@app.command("worker")
+def worker_cmd(burst: bool = typer.Option(False, "--burst", help="stop when the queue is empty")) -> None:
+    """Run background jobs from the Redis queue (ICTGOV_REDIS_URL) until stopped."""
+    from ictgov import jobs
+    from ictgov.logs import configure
+
+    configure()
+    try:
+        jobs.work(burst=burst)
+    except RuntimeError as exc:
+        fail(str(exc))
+
+
+@jobs_app.command("list")
+def jobs_list(limit: int = typer.Option(30, "--limit")) -> None:
+    """Recent jobs: name, status, progress, error."""
+    from ictgov import jobs
+
+    for j in jobs.recent(limit):
+        progress = f"{j.progress:.0%}" if j.progress is not None else ""
+        error = jobs.summary(j.error)
+        console.print(f"{j.id}  {j.name:20s} {j.status:9s} {progress:>5s}  {error}", highlight=False)
+
+
+@jobs_app.command("run")
+def jobs_run(
+    name: str = typer.Argument(..., help="a declared job, e.g. notify.drain"),
+    wait: bool = typer.Option(True, "--wait/--no-wait", help="follow its progress until it ends"),
+) -> None:
+    """Start a job (on the queue when Redis is configured, else here) and follow it."""
+    import time
+
+    from rich.progress import Progress
+
+    from ictgov import jobs
+
+    if isinstance(jobs.backend(), jobs.InlineBackend):
+        # no queue: run it here and now (retries without waiting; this terminal is the worker)
+        jobs.use(jobs.InlineBackend(eager=True, sleep=lambda _s: None))
+    try:
+        j = jobs.enqueue(name)
+    except KeyError as exc:
+        fail(str(exc.args[0]))
+    console.print(f"job {j.id} ({name}) {j.status}")
+    if not wait:
+        return
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task(name, total=1.0)
+        while j is not None and j.status in ("queued", "started"):
+            bar.update(task, completed=j.progress or 0.0, description=f"{name} {j.message}")
+            time.sleep(0.2)
+            j = jobs.get(j.id)
+    if j is None or j.status != "finished":
+        fail(f"job {name} {j.status if j else 'vanished'}: {jobs.summary(j.error) if j else ''}")
+    console.print(f"job {j.id} ({name}) finished: {j.result}")
+
+
+@jobs_app.command("rerun")
+def jobs_rerun(job_id: str) -> None:
+    """Run a failed job again."""
+    from ictgov import jobs
+
+    try:
+        j = jobs.rerun(job_id)
+    except KeyError as exc:
+        fail(str(exc.args[0]))
+    console.print(f"job {j.id} ({j.name}) {j.status}")
+
+
+@app.command("backup")
+def backup_cmd(out: Path = typer.Argument(..., help="the archive to write (a .tar file)")) -> None:
+    """Back up the database and the uploaded files into one archive (online: keep serving)."""
+    from ictgov.backup import BackupError, backup
+
+    try:
+        m = backup(get_engine(), get_settings().data_dir, out)
+    except BackupError as exc:
+        fail(str(exc))
+    console.print(f"{out}: {m.backend} at revision {m.revision}, {sum(m.tables.values()):,} rows "
+                  f"in {len(m.tables)} tables, {m.files} files")
+
+
+@app.command("restore")
+def restore_cmd(
+    archive: Path = typer.Argument(..., exists=True, dir_okay=False),
+    force: bool = typer.Option(False, "--force", help="replace a database that holds data"),
+) -> None:
+    """Restore an archive of `ictgov backup` into the configured database and data directory."""
+    from ictgov.backup import BackupError, restore
+
+    try:
+        m = restore(get_engine(), get_settings().data_dir, archive, force=force)
+    except BackupError as exc:
+        fail(str(exc))
+    console.print(f"restored {sum(m.tables.values()):,} rows in {len(m.tables)} tables and {m.files} files "
+                  f"(backup of {m.created_at}); every count matches the backup")
 
 
 @users_app.command("create")
@@ -142,12 +247,17 @@ def sample_load() -> None:
 
 
 @app.command("serve")
-def serve(host: str = "127.0.0.1", port: int = 8000, reload: bool = False) -> None:
-    """Run the web application."""
+def serve(host: str = "127.0.0.1", port: int = 8000, reload: bool = False,
+          json_logs: bool = typer.Option(True, "--json-logs/--plain-logs",
+                                         help="one JSON object per log line (default)")) -> None:
+    """Run the web application (logs: JSON lines on stderr, with request ids, no personal data)."""
     import uvicorn
 
+    from ictgov.logs import configure
+
+    configure(json_lines=json_logs)
     uvicorn.run("ictgov.web.app:create_app", factory=True, host=host, port=port, reload=reload,
-                log_level="info")
+                log_level="info", log_config=None, access_log=False)
 
 
 def main() -> None:

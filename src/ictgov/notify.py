@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ictgov.db import utcnow
+from ictgov.jobs import job
 from ictgov.tipline.models import OutboxMessage
 
 MAX_ATTEMPTS = 5
@@ -91,4 +92,29 @@ def drain(session: Session, senders: dict[str, Sender], limit: int = 100) -> dic
             continue
         msg.status, msg.sent_at, msg.last_error = "sent", utcnow(), ""
         counts["sent"] += 1
+    return counts
+
+
+def senders_from_settings(settings=None) -> dict[str, Sender]:
+    """E-mail through SMTP when ICTGOV_SMTP_HOST is set, else the console; SMS on the console
+    until an operator's gateway is plugged in (any object with ``channel`` and ``send``)."""
+    from ictgov.config import get_settings
+
+    settings = settings or get_settings()
+    email: Sender = (SmtpSender(settings.smtp_host, settings.smtp_port, settings.smtp_user,
+                                settings.smtp_password, settings.smtp_from)
+                     if settings.smtp_host else ConsoleSender("email"))
+    return {"email": email, "sms": ConsoleSender("sms")}
+
+
+@job("notify.drain", retries=5, backoff=(10, 60, 300, 900, 3600))
+def drain_outbox(limit: int = 500) -> dict[str, int]:
+    """Send the notices waiting in the outbox (each notice keeps its own attempts)."""
+    from ictgov.db import session_scope
+
+    with session_scope() as s:
+        counts = drain(s, senders_from_settings(), limit=limit)
+    if counts["retry"]:
+        # some sends failed: fail the job so the queue retries it after its back-off
+        raise RuntimeError(f"{counts['retry']} notices could not be sent yet (they stay pending)")
     return counts

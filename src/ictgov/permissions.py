@@ -78,6 +78,7 @@ define("report.read", None, "read the period review and published reports")
 # --- administration -------------------------------------------------------------------
 define("users.manage", (A.admin,), "create and deactivate accounts, issue and revoke API tokens")
 define("audit.read", (A.admin,), "read the audit log of every change of state")
+define("jobs.manage", (A.admin,), "see background jobs with their progress and errors; re-run a failed one")
 # --- placeholders: the tipline, antispam and dx services extend these -----------------
 define("tipline.triage", (A.fact_checker, A.admin),
        "work the report queue: group, verify, record evidence and verdicts, publish; "
@@ -88,6 +89,15 @@ define("tipline.partner", (A.hotline_agent, A.admin),
        "submit reports through the JSON API for a partner channel (chatbot, e-mail gateway)")
 define("antispam.operator", (A.operator,),
        "upload call/SMS records, fetch numbers to block, answer reports: own network only")
+define("antispam.report", None,
+       "report a spam SMS or call (web form, short code), follow its status, join or leave "
+       "the do-not-call list, appeal a block of one's own number")
+define("antispam.staff", (A.admin, A.analyst),
+       "see every operator's reports, flags and blocklists; decide appeals; audit advertisers; "
+       "retrain the classifier")
+define("antispam.dnc_check", (A.enterprise, A.operator, A.admin),
+       "check a list of numbers against the do-not-call registry (learn only which may not "
+       "be contacted)")
 define("dx.assess", (A.enterprise,),
        "take and read the digital-transformation self-assessment: own enterprise only")
 del A

@@ -36,6 +36,8 @@ vowel cluster is one where Vietnamese spellings actually vary (it contains ``oa`
 
 from __future__ import annotations
 
+import functools
+
 import ipaddress
 import re
 import unicodedata
@@ -141,7 +143,9 @@ def _tone_index(nucleus: str, closed: bool, style: str) -> int | None:
     return None
 
 
+@functools.lru_cache(maxsize=65536)
 def _place_tone(word: str, style: str) -> str:
+    # Cached: the language has a few thousand syllables, and every text repeats them.
     letters = [_split_tone(c) for c in word]
     marked = [k for k, (_, tone) in enumerate(letters) if tone is not None]
     if len(marked) != 1:
@@ -190,7 +194,8 @@ def fold(s: str) -> str:
     "TP. Hồ Chí Minh" -> "tp ho chi minh", "Thừa Thiên-Huế" -> "thua thien hue". Letters
     of scripts without an ASCII reading are dropped, so fold only Vietnamese/Latin text.
     """
-    s = normalize(s).casefold().translate(_ASCII_LETTERS)
+    # Tone placement (in `normalize`) only moves marks that are stripped here: skipped.
+    s = s.translate(_INVISIBLE).casefold().translate(_ASCII_LETTERS)
     s = unicodedata.normalize("NFKD", s)
     s = "".join(c for c in s if not unicodedata.combining(c)).translate(_ASCII_LETTERS)
     return _NOT_ALNUM.sub(" ", s.lower()).strip()

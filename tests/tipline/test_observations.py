@@ -15,7 +15,8 @@ def test_reports_and_verdicts_become_observations(session):
     load_reference_areas(session)
     load_definitions(session)
     fc = create_user(session, "fc", "password-123", "fact_checker")
-    a = submit(session, Submission(text="Uống nước chanh nóng chữa khỏi ung thư, Bộ Y tế đã xác nhận"), "web")
+    a = submit(session, Submission(text="Uống nước chanh nóng chữa khỏi ung thư, Bộ Y tế đã xác nhận",
+                                   category="health"), "web")
     submit(session, Submission(text="Bão số 9 sẽ đổ bộ vào Hà Nội tối nay", caller_number="0912345678",
                                call_time=datetime(2021, 7, 1)), "hotline")
     a.report.created_at = a.case.created_at = datetime(2021, 7, 1, 8, 0)
@@ -31,6 +32,8 @@ def test_reports_and_verdicts_become_observations(session):
     fig = Figures.load(session)
     vn = fig.area("VN").id
     assert fig.value("tipline_reports_received", vn, "2021-07") == 1
+    assert fig.value("tipline_reports_cat_health", vn, "2021-07") == 1
+    assert fig.value("tipline_reports_cat_other", vn, "2021-07") is None
     assert fig.value("tipline_verdicts_fake", vn, "2021H2") == 1
     assert fig.value("tipline_median_days_to_verdict", vn, "2021") == 3.0
     again = sync(session)

@@ -11,8 +11,17 @@ from ictgov.tipline.intake import Submission, submit
 from ictgov.tipline.match import ClaimMatcher
 from ictgov.tipline.models import OutboxMessage, Suggestion
 from ictgov.tipline.workflow import (
-    WorkflowError, assign, calibration_decisions, close_duplicate, decide, publish, queue, refer,
-    resolve_suggestion, start, triage,
+    WorkflowError,
+    assign,
+    calibration_decisions,
+    close_duplicate,
+    decide,
+    publish,
+    queue,
+    refer,
+    resolve_suggestion,
+    start,
+    triage,
 )
 
 CLAIM = "Uống nước chanh nóng mỗi sáng chữa khỏi hoàn toàn bệnh ung thư, Bộ Y tế đã xác nhận"
@@ -109,3 +118,43 @@ def test_published_verdict_has_a_complete_claim_review_and_is_found_without_diac
     assert review["url"].startswith("https://tingia.example.vn/tin-gia/")
     assert [c.id for c in search_verdicts(session, "nuoc chanh ung thu")] == [case.id]
     assert search_verdicts(session, "bao so 9") == []
+
+
+def test_text_only_claim_still_has_an_appearance_naming_the_platform(session, people):
+    from ictgov.tipline.publish import claim_review, missing_fields
+
+    fc, _ = people
+    case = submit(session, Submission(text=CLAIM, platform="zalo", category="health"), "web").case
+    for step in (lambda: triage(session, case, fc), lambda: assign(session, case, fc, fc),
+                 lambda: start(session, case, fc)):
+        step()
+    decide(session, case, fc, "false", "Bộ Y tế khẳng định không có thông tin này.")
+    publish(session, case, fc)
+    session.flush()
+    review = claim_review(case, "https://tingia.example.vn", "en")
+    assert missing_fields(review) == []
+    appearance = review["itemReviewed"]["appearance"]
+    assert appearance["name"] == "A Zalo message or post" and "url" not in appearance
+    assert review["itemReviewed"]["datePublished"] == case.reports[0].created_at.date().isoformat()
+
+
+def test_queue_puts_fast_spreading_and_far_reaching_claims_first(session, people):
+    from datetime import timedelta
+
+    from ictgov.db import utcnow
+
+    old = submit(session, Submission(text=CLAIM, category="economy_finance"), "web").case
+    fresh = submit(session, Submission(text="Ngân hàng Nhà nước sẽ đổi tiền mới từ tháng sau, "
+                                            "người dân phải nộp hết tiền mặt cũ", category="economy_finance"),
+                   "web").case
+    wide = submit(session, Submission(text="Bão số 9 sẽ đổ bộ vào Hà Nội đêm nay, học sinh nghỉ học cả tuần",
+                                      category="economy_finance", reach=2_000_000), "web").case
+    for r in old.reports:
+        r.created_at = utcnow() - timedelta(days=3)
+    for r in wide.reports:
+        r.created_at = utcnow() - timedelta(days=3)
+    session.flush()
+    # Same category, one report each: reported today, or seen by millions, goes before neither.
+    order = [c.id for c in queue(session)]
+    assert order.index(fresh.id) < order.index(old.id)
+    assert order.index(wide.id) < order.index(old.id)

@@ -69,3 +69,13 @@ def test_openapi_docs_are_served_without_a_cdn(client):
     assert client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200
     spec = client.get("/openapi.json").json()
     assert "/api/stats/import" in spec["paths"] and "/api/stats/export.{fmt}" in spec["paths"]
+
+
+def test_every_page_carries_the_security_headers(client):
+    for path in ("/", "/docs", "/phan-anh", "/tin-gia", "/login", "/no/such/page", "/static/app.js"):
+        r = client.get(path)
+        csp = r.headers.get("content-security-policy", "")
+        assert "script-src 'self';" in csp and "frame-ancestors 'none'" in csp, path
+        assert r.headers["x-content-type-options"] == "nosniff", path
+    docs = client.get("/docs").text
+    assert "<script>" not in docs  # started from /static/swagger-init.js, not inline

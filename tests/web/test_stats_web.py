@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from ictgov.db import session_scope
 from ictgov.stats.areas import load_reference_areas
 from ictgov.stats.models import Observation
+
 from .conftest import csrf_token, login
 
 GOOD = (

@@ -91,6 +91,28 @@ def group_cmd(file: Path = typer.Argument(..., exists=True, dir_okay=False)) -> 
         sys.stdout.write(f"{item_id}\t{case_id}\n")
 
 
+@app.command("evaluate")
+def evaluate_cmd(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="lines: group<TAB>text"),
+    auto: float = typer.Option(None, "--auto", help="upper threshold (default: the matcher's)"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Pairwise precision/recall of grouping on a labelled file, as the service would group it."""
+    from ictgov.tipline.evaluate import evaluate_grouping, read_labelled
+
+    try:
+        rows = read_labelled(file.read_text(encoding="utf-8").splitlines())
+    except (UnicodeDecodeError, ValueError) as exc:
+        err.print(f"[bold red]error:[/] {file}: {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    r = evaluate_grouping(rows, **({} if auto is None else {"auto_threshold": auto}))
+    if as_json:
+        _print_json(r)
+        return
+    console.print(f"items {r['items']}  gold pairs {r['pairs']}  predicted pairs {r['predicted_pairs']}")
+    console.print(f"precision {r['precision']:.4f}  recall {r['recall']:.4f}  f1 {r['f1']:.4f}")
+
+
 @app.command("sync-stats")
 def sync_stats_cmd() -> None:
     """Record the centre's figures (reports, cases, verdicts, time to verdict) in the stats store."""

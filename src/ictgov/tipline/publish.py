@@ -28,11 +28,7 @@ def claim_review(case: Case, base_url: str, lang: str = "vi") -> dict[str, Any]:
         raise ValueError("claim_review: only a published verdict has a ClaimReview")
     label_vi, label_en = VERDICT_LABELS[case.verdict]
     claim = case.title if len(case.title) <= 72 else case.title[:71].rstrip() + "…"
-    first = case.reports[0] if case.reports else None
-    appearance = (first.urls or [None])[0] if first is not None else None
-    item: dict[str, Any] = {"@type": "Claim", "datePublished": (first.created_at if first else case.created_at).date().isoformat()}
-    if appearance:
-        item["appearance"] = {"@type": "CreativeWork", "url": appearance}
+    item = _item_reviewed(case, lang)
     return {
         "@context": "https://schema.org",
         "@type": "ClaimReview",
@@ -47,6 +43,39 @@ def claim_review(case: Case, base_url: str, lang: str = "vi") -> dict[str, Any]:
         },
         "itemReviewed": item,
     }
+
+
+# Where a claim was seen, named for a text-only report (no link to point at).
+PLATFORM_NAMES = {
+    "facebook": ("Bài đăng trên Facebook", "A Facebook post"),
+    "zalo": ("Tin nhắn, bài đăng trên Zalo", "A Zalo message or post"),
+    "tiktok": ("Video trên TikTok", "A TikTok video"),
+    "youtube": ("Video trên YouTube", "A YouTube video"),
+    "website": ("Bài viết trên trang web", "A web page"),
+    "sms": ("Tin nhắn SMS", "An SMS message"),
+    "other": ("Nội dung lan truyền trên mạng", "Content shared online"),
+}
+
+
+def _item_reviewed(case: Case, lang: str) -> dict[str, Any]:
+    """The Claim reviewed: where it appeared and when it was first seen.
+
+    The appearance is the earliest report's link; a claim reported only as text (typed
+    from a screenshot, read out to the hotline) still gets an appearance, a CreativeWork
+    naming the platform where it was seen, so every published review carries the field.
+    """
+    reports = sorted(case.reports, key=lambda r: r.created_at)
+    first_seen = (reports[0].created_at if reports else case.created_at).date().isoformat()
+    with_link = next((r for r in reports if r.urls), None)
+    if with_link is not None:
+        appearance = {"@type": "CreativeWork", "url": with_link.urls[0],
+                      "datePublished": with_link.created_at.date().isoformat()}
+    else:
+        platform = reports[0].platform if reports else "other"
+        vi, en = PLATFORM_NAMES.get(platform, PLATFORM_NAMES["other"])
+        appearance = {"@type": "CreativeWork", "name": vi if lang == "vi" else en,
+                      "datePublished": first_seen}
+    return {"@type": "Claim", "datePublished": first_seen, "appearance": appearance}
 
 
 def missing_fields(review: dict[str, Any]) -> list[str]:

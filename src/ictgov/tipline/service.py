@@ -1,8 +1,10 @@
 """The matcher a process keeps in memory, built once from the stored reports.
 
 One per database: the web app, the CLI and the tests share the code, not the index. The
-index is updated as reports come in; a second process (another worker) builds its own and
-sees reports added elsewhere only after a restart — issue 6 moves this to a shared index.
+index is updated as reports come in here, and catches up with reports stored by other
+processes (another worker, the CLI) each time it is asked for. Moves of reports between
+cases made by another process (a confirmed suggestion, a duplicate closed) reach this
+index at its next restart.
 """
 
 from __future__ import annotations
@@ -12,32 +14,85 @@ import threading
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ictgov.config import get_settings
 from ictgov.tipline.match import ClaimMatcher
 from ictgov.tipline.models import Case, Report
 
 _matchers: dict[str, ClaimMatcher] = {}
+# Per database: the audit entry whose thresholds the cached matcher uses.
+_thresholds_applied: dict[str, int] = {}
+# Per database: the highest report id the cached matcher has seen.
+_last_report: dict[str, int] = {}
 _lock = threading.Lock()
+
+# The thresholds an admin sets are kept as the audit entry of that change: the log already
+# holds who set what and when, so the latest entry is the setting, and every process
+# (another worker, the CLI) picks it up on its next report without a table of its own.
+THRESHOLDS_ENTITY, THRESHOLDS_ACTION = "tipline_matcher", "set_thresholds"
+
+
+def saved_thresholds(session: Session) -> tuple[int, float, float] | None:
+    """(audit entry id, auto, suggest) of the thresholds last set by an admin, or None."""
+    from ictgov.audit import AuditEntry
+
+    row = session.execute(
+        select(AuditEntry.id, AuditEntry.after)
+        .where(AuditEntry.entity == THRESHOLDS_ENTITY, AuditEntry.action == THRESHOLDS_ACTION)
+        .order_by(AuditEntry.id.desc()).limit(1)
+    ).first()
+    if row is None or not isinstance(row.after, dict):
+        return None
+    try:
+        return row.id, float(row.after["auto_threshold"]), float(row.after["suggest_threshold"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _apply_saved_thresholds(session: Session, key: str, matcher: ClaimMatcher) -> None:
+    saved = saved_thresholds(session)
+    if saved is None or _thresholds_applied.get(key) == saved[0]:
+        return
+    entry_id, auto, suggest = saved
+    try:
+        matcher.set_thresholds(auto, suggest)
+    except ValueError:
+        return  # a value the matcher refuses stays out; the last good one holds
+    _thresholds_applied[key] = entry_id
 
 
 def _key(session: Session) -> str:
     return session.get_bind().url.render_as_string(hide_password=False)
 
 
+def _rows_after(session: Session, last_id: int):
+    return session.execute(
+        select(Report.id, Report.case_id, Report.text, Report.urls, Case.state, Case.verdict)
+        .join(Case, Case.id == Report.case_id).where(Report.id > last_id).order_by(Report.id)
+    ).all()
+
+
 def matcher_for(session: Session) -> ClaimMatcher:
+    """This process's index of the database's reports, caught up with what others stored.
+
+    Reports committed by another worker or the CLI since the last call are added first (one
+    primary-key range query), so a claim reported through one worker groups the next report
+    of it on any other.
+    """
     key = _key(session)
     with _lock:
-        if key not in _matchers:
-            matcher = ClaimMatcher()
-            rows = session.execute(
-                select(Report.id, Report.case_id, Report.text, Report.urls, Case.state, Case.verdict)
-                .join(Case, Case.id == Report.case_id).order_by(Report.id)
-            ).all()
-            matcher.add_many(
-                (rid, cid, text, urls or (), verdict if state == "published" else None)
-                for rid, cid, text, urls, state, verdict in rows
-            )
-            _matchers[key] = matcher
-        return _matchers[key]
+        matcher = _matchers.get(key)
+        if matcher is None:
+            matcher = _matchers[key] = ClaimMatcher(embedder=get_settings().tipline_embedder)
+            _last_report[key] = 0
+        rows = _rows_after(session, _last_report.get(key, 0))
+        fresh = [(rid, cid, text, urls or (), verdict if state == "published" else None)
+                 for rid, cid, text, urls, state, verdict in rows if rid not in matcher]
+        if fresh:
+            matcher.add_many(fresh)
+        if rows:
+            _last_report[key] = rows[-1][0]
+        _apply_saved_thresholds(session, key, matcher)
+        return matcher
 
 
 def forget(session: Session | None = None) -> None:
@@ -45,8 +100,12 @@ def forget(session: Session | None = None) -> None:
     with _lock:
         if session is None:
             _matchers.clear()
+            _thresholds_applied.clear()
+            _last_report.clear()
         else:
             _matchers.pop(_key(session), None)
+            _thresholds_applied.pop(_key(session), None)
+            _last_report.pop(_key(session), None)
 
 
 def mark_published(session: Session, case: Case) -> None:

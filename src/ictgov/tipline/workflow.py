@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import case as sa_case
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -188,21 +189,38 @@ def calibration_decisions(session: Session) -> list[tuple[float, bool]]:
         select(Suggestion.score, Suggestion.decision).where(Suggestion.decision.is_not(None)))]
 
 
+def _score(category: str, total: int, recent: int, reach: int) -> float:
+    base = math.log1p(total) + 2.0 * math.log1p(recent) + 0.5 * math.log10(1 + reach)
+    return round(base * CATEGORY_WEIGHT.get(category, 1.0), 4)
+
+
 def priority(session: Session, case: Case, now: datetime | None = None) -> float:
     """Reports, their velocity over the last 24 hours, the category's weight and the reach given."""
     now = now or utcnow()
-    total = case.report_count or 0
     recent = session.scalar(select(func.count()).select_from(Report).where(
         Report.case_id == case.id, Report.created_at >= now - timedelta(hours=24))) or 0
     reach = session.scalar(select(func.max(Report.reach)).where(Report.case_id == case.id)) or 0
-    base = math.log1p(total) + 2.0 * math.log1p(recent) + 0.5 * math.log10(1 + reach)
-    return round(base * CATEGORY_WEIGHT.get(case.category, 1.0), 4)
+    return _score(case.category, case.report_count or 0, recent, reach)
 
 
 def queue(session: Session, states=("new", "triaged", "assigned", "verifying"), limit: int = 200) -> list[Case]:
-    """The work queue, highest priority first (priorities refreshed as it is read)."""
+    """The work queue, highest priority first (priorities refreshed as it is read).
+
+    Velocity and reach of every open case come from one grouped query, so the queue costs
+    the same two queries with ten open cases or ten thousand.
+    """
+    cutoff = utcnow() - timedelta(hours=24)
     cases = list(session.scalars(select(Case).where(Case.state.in_(states))))
+    rows = session.execute(
+        select(Report.case_id,
+               func.sum(sa_case((Report.created_at >= cutoff, 1), else_=0)),
+               func.max(Report.reach))
+        .join(Case, Case.id == Report.case_id).where(Case.state.in_(states))
+        .group_by(Report.case_id)
+    ).all()
+    activity = {cid: (int(recent or 0), int(reach or 0)) for cid, recent, reach in rows}
     for c in cases:
-        c.priority = priority(session, c)
+        recent, reach = activity.get(c.id, (0, 0))
+        c.priority = _score(c.category, c.report_count or 0, recent, reach)
     cases.sort(key=lambda c: (-c.priority, c.created_at))
     return cases[:limit]

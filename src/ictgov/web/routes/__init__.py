@@ -21,8 +21,11 @@ ROUTERS: list[str | APIRouter] = [
     "ictgov.web.routes.ops",
     "ictgov.web.routes.stats",
     "ictgov.web.routes.tipline",
+    "ictgov.web.routes.tipline_public",
     "ictgov.web.routes.auth",
     "ictgov.web.routes.admin",
+    "ictgov.web.routes.jobs",
+    "ictgov.web.routes.tipline_staff",
 ]
 
 

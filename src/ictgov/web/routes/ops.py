@@ -84,14 +84,43 @@ def healthz() -> dict:
 
 @router.get("/readyz")
 def readyz(request: Request) -> Response:
-    """The database answers; 503 when it does not."""
+    """The database answers, and the job queue when one is configured; 503 when not."""
+    from ictgov import jobs
+
+    body = {"status": "ok", "database": "ok", "queue": "in-process"}
     try:
         with request.app.state.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except (SQLAlchemyError, OSError) as exc:
         log.warning("readyz: database not reachable (%s)", type(exc).__name__)
-        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
-    return JSONResponse({"status": "ok", "database": "ok"})
+        body.update(status="unavailable", database="unreachable")
+    b = jobs.backend()
+    if isinstance(b, jobs.RQBackend):
+        body["queue"] = "ok" if b.ping() else "unreachable"
+        if body["queue"] != "ok":
+            body["status"] = "unavailable"
+    return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
+
+
+class JobsCollector:
+    """Queue depth and failed jobs, read when Prometheus scrapes (never stale)."""
+
+    def collect(self):
+        from prometheus_client.core import GaugeMetricFamily
+
+        from ictgov import jobs
+
+        b = jobs.backend()
+        try:
+            queued, failed = b.depth(), b.failed()
+        except Exception:  # noqa: BLE001 - an unreachable queue must not break /metrics
+            return
+        yield GaugeMetricFamily("ictgov_jobs_queued", "Background jobs waiting in the queue", value=queued)
+        yield GaugeMetricFamily("ictgov_jobs_failed", "Background jobs that failed all their attempts",
+                                value=failed)
+
+
+REGISTRY.register(JobsCollector())
 
 
 @router.get("/metrics", include_in_schema=False)

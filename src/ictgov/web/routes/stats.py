@@ -19,8 +19,8 @@ from ictgov.stats import charts, export
 from ictgov.stats.figures import FigureError, Figures
 from ictgov.stats.ingest import ImportRejected, import_observations
 from ictgov.stats.periods import PeriodError, parse_period
-from ictgov.stats.report import build_review, render_body, render as render_review, review_config
-from ictgov.stats.report import format_number
+from ictgov.stats.report import build_review, format_number, render_body, review_config
+from ictgov.stats.report import render as render_review
 from ictgov.stats.units import unit_label
 from ictgov.stats.validation import run_rules
 from ictgov.web.deps import LangDep, SessionDep, SettingsDep, render, require

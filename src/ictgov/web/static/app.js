@@ -17,6 +17,9 @@
       }
       var lang = document.documentElement.lang || "vi";
       window.vegaEmbed(el, spec, {
+        // Vega's bundled expression interpreter instead of generated code: the pages'
+        // Content-Security-Policy allows no eval (script-src 'self').
+        ast: true,
         actions: { export: true, source: false, compiled: false, editor: false },
         formatLocale: lang === "vi" ? { decimal: ",", thousands: ".", grouping: [3], currency: ["", " ₫"] } : undefined
       }).catch(function (err) {

@@ -1,0 +1,143 @@
+"""Benchmark: HTTP intake of the fake-news centre — receipts per second on SQLite.
+
+Starts the real application (`ictgov serve`, one uvicorn process) on a fresh SQLite database
+in a temporary directory, creates a partner account with an API token, and posts reports to
+POST /api/tipline/reports from an asyncio client with N requests in flight. Every report is a
+distinct generated claim with its own Idempotency-Key, so each answer is a new receipt that was
+committed before it was sent. Prints receipts per second and request latency p50/p99, and
+checks that the database holds exactly as many reports as receipts were received.
+
+    .venv/bin/python bench/tipline_intake.py [--reports 3000] [--concurrency 16]
+
+Target (issue 3): >= 300 receipts/s. bench/tipline_match.py runs this too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+BIN = Path(sys.executable).parent
+SUBJECTS = ["Bộ Y tế", "Ngân hàng Nhà nước", "Công an tỉnh", "UBND thành phố", "Bộ Giáo dục",
+            "Tập đoàn điện lực", "Tổng cục Thuế", "Đài khí tượng"]
+CLAIMS = ["sẽ thu hồi toàn bộ tiền mặt cũ", "cấm xe máy vào nội thành", "phát hiện thuốc giả chữa ung thư",
+          "cho học sinh nghỉ học cả tháng", "tăng giá điện gấp đôi", "khóa tài khoản ngân hàng hàng loạt",
+          "tặng quà cho người đăng ký qua đường link", "cảnh báo bão lớn chưa từng có"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _report(i: int, rng: random.Random) -> dict:
+    text = (f"{rng.choice(SUBJECTS)} {rng.choice(CLAIMS)} từ ngày {1 + i % 28}/{1 + i % 12}, "
+            f"mã tin {i} {rng.randrange(10**6)}")
+    return {"text": text, "category": rng.choice(["health", "economy_finance", "scam_links", "other"]),
+            "platform": rng.choice(["facebook", "zalo", "tiktok"])}
+
+
+async def _post_all(base: str, token: str, n: int, concurrency: int, seed: int) -> tuple[list[float], list[str]]:
+    rng = random.Random(seed)
+    bodies = [_report(i, rng) for i in range(n)]
+    latencies: list[float] = []
+    receipts: list[str] = []
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(n):
+        queue.put_nowait(i)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+        async def worker() -> None:
+            while True:
+                try:
+                    i = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": f"bench-{seed}-{i}"}
+                t = time.perf_counter()
+                r = await client.post("/api/tipline/reports", json=bodies[i], headers=headers)
+                latencies.append(time.perf_counter() - t)
+                if r.status_code != 201:
+                    raise RuntimeError(f"report {i}: HTTP {r.status_code}: {r.text[:300]}")
+                receipts.append(r.json()["receipt"])
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return latencies, receipts
+
+
+def measure_intake(reports: int = 3000, concurrency: int = 16, seed: int = 11) -> dict:
+    """Run the server, post `reports`, return rate and latencies (see the module docstring)."""
+    with tempfile.TemporaryDirectory(prefix="ictgov-intake-") as tmp:
+        db = Path(tmp) / "bench.sqlite3"
+        env = {**os.environ, "ICTGOV_DATA_DIR": tmp, "ICTGOV_DATABASE_URL": f"sqlite:///{db}",
+               "ICTGOV_SECRET_KEY": "bench-secret"}
+        run = lambda *a: subprocess.run([str(BIN / "ictgov"), *a], env=env, check=True,
+                                        capture_output=True, text=True)
+        run("db", "upgrade")
+        run("users", "create", "gateway", "--role", "hotline_agent", "--password", "bench-pass-123")
+        token = run("users", "token", "gateway").stdout.strip().split()[-1]
+        port = _free_port()
+        server = subprocess.Popen([str(BIN / "ictgov"), "serve", "--port", str(port)], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("the server did not start")
+                time.sleep(0.1)
+            # warm-up: the claim index is built on the first report
+            asyncio.run(_post_all(base, token, 20, 2, seed + 1))
+            t0 = time.perf_counter()
+            lat, receipts = asyncio.run(_post_all(base, token, reports, concurrency, seed))
+            elapsed = time.perf_counter() - t0
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        stored = sqlite3.connect(db).execute("SELECT count(*) FROM tipline_reports").fetchone()[0]
+    lat_ms = np.array(lat) * 1000
+    return {"reports": reports, "concurrency": concurrency, "seconds": elapsed,
+            "receipts_per_s": len(receipts) / elapsed, "p50_ms": float(np.percentile(lat_ms, 50)),
+            "p99_ms": float(np.percentile(lat_ms, 99)), "distinct_receipts": len(set(receipts)),
+            "stored": stored - 20}
+
+
+def print_intake(r: dict) -> bool:
+    ok = r["receipts_per_s"] >= 300 and r["stored"] == r["distinct_receipts"] == r["reports"]
+    print(f"HTTP intake (SQLite, one uvicorn process, {r['concurrency']} requests in flight): "
+          f"{r['reports']:,} reports in {r['seconds']:.1f} s = {r['receipts_per_s']:.0f} receipts/s "
+          f"(target >= 300); latency p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms; "
+          f"stored {r['stored']:,}, distinct receipts {r['distinct_receipts']:,}")
+    return ok
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--reports", type=int, default=3000)
+    ap.add_argument("--concurrency", type=int, default=16)
+    args = ap.parse_args()
+    ok = print_intake(measure_intake(args.reports, args.concurrency))
+    print(f"TARGET {'MET' if ok else 'NOT MET'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

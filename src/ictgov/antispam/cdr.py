@@ -1,0 +1,320 @@
+"""Spam numbers from operators' call and SMS records: the Circular 22 features per number
+and day, the criteria of `rules`, and the scan result. DuckDB is the default engine;
+`ictgov.antispam.spark` computes the same with Spark.
+
+    result = scan("records.parquet", subscribers="subscribers.csv")
+    result.numbers        # one row per number seen as a caller or sender (Polars)
+    result.days           # every flagged number-day, with its reasons
+    result.write_csv("flags.csv")
+
+Features of a number on a day (Vietnam time), from the records where it is the caller or
+sender (a_number) unless said otherwise:
+
+- ``volume`` = ``calls_out`` + ``sms_out``; ``recipients``: distinct b_numbers;
+- ``new_recipients`` / ``new_recipient_share``: recipients whose first contact with the
+  number in the records, in either direction, was the number's call or SMS that day
+  (judged from ``history_days`` after the records' first day, on days with
+  ``min_recipients``);
+- ``calls_in``, ``sms_in``: received; ``out_in_ratio`` = volume / max(calls_in + sms_in, 1);
+- ``sms_share`` = sms_out / volume;
+- ``short_calls`` / ``short_call_share``: outgoing calls shorter than ``short_call_s``
+  (an unanswered call lasts 0 s), on days with ``min_calls`` outgoing calls;
+- ``short_gaps`` / ``short_gap_share``: outgoing calls starting less than ``short_gap_s``
+  after the end of the number's previous outgoing call that day (calls in order of start,
+  then duration, then b_number), over calls_out - 1, on days with ``min_calls``;
+- ``template_senders``: the most numbers that sent, that day, one template (content hash)
+  that this number sent that day; ``template_share``: the share of the number's hashed
+  SMS that day whose template was sent by at least ``template_min_senders`` numbers; both
+  on days with ``min_template_sms`` hashed SMS;
+- ``sim_age_days``: day - activation day (subscriber file).
+
+A share or count that is not judged on a day is empty (NULL), and meets no criterion.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from ictgov.antispam import records as rec
+from ictgov.antispam.rules import FEATURES, Thresholds, load_thresholds
+
+__all__ = [
+    "OUTPUT_COLUMNS",
+    "ScanResult",
+    "day_features_sql",
+    "scan",
+    "scan_duckdb",
+    "write_scan_csv",
+]
+
+# The CSV's columns: number, flagged, score, reasons, then what the row's values come
+# from (the worst day and how many days), then the features of that day.
+OUTPUT_COLUMNS = ["number", "flagged", "score", "reasons", "day", "days_active", "days_flagged",
+                  "operator", *FEATURES]
+# Columns of `ScanResult.days`.
+DAY_COLUMNS = ["number", "day", "score", "reasons", "operator", *FEATURES]
+
+
+@dataclass
+class ScanResult:
+    """What a scan found. `numbers`: one row per caller or sender (OUTPUT_COLUMNS), sorted
+    by number; `days`: the flagged number-days (DAY_COLUMNS), sorted by day and number."""
+
+    numbers: pl.DataFrame
+    days: pl.DataFrame
+    engine: str
+    rows: int
+    first_day: object = None
+    last_day: object = None
+    seconds: float = 0.0
+    thresholds: Thresholds | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def flagged(self) -> pl.DataFrame:
+        return self.numbers.filter(pl.col("flagged"))
+
+    def write_csv(self, path: str | Path) -> None:
+        write_scan_csv(self.numbers, path)
+
+
+def write_scan_csv(numbers: pl.DataFrame, path: str | Path) -> None:
+    """The scan CSV: header ``number,flagged,score,reasons,...``; flagged is true/false;
+    shares and ratios rounded to 4 decimals (in one place, so both engines write the same
+    bytes for the same result)."""
+    floats = [c for c, k in FEATURES.items() if k in ("share", "ratio")]
+    out = numbers.select(OUTPUT_COLUMNS).with_columns(
+        pl.when(pl.col("flagged")).then(pl.lit("true")).otherwise(pl.lit("false")).alias("flagged"),
+        pl.col("score").round(4),
+        *[pl.col(c).round(4) for c in floats],
+    )
+    out.write_csv(path)
+
+
+# -- the SQL (DuckDB) --------------------------------------------------------------------------
+
+
+def day_features_sql(th: Thresholds, first_day: int, with_subscribers: bool) -> list[str]:
+    """Statements that leave the table `day_scored` (per number and day: features, score,
+    reasons, flagged) from the view `records` (and `subscribers`)."""
+    judged_from = int(first_day) + th.history_days
+    sim_age = ("o.d - s.activation_day" if with_subscribers else "CAST(NULL AS INTEGER)")
+    sub_join = ("LEFT JOIN (SELECT number, max(activation_day) AS activation_day, "
+                "min(operator) AS operator FROM subscribers GROUP BY number) s ON s.number = o.number"
+                if with_subscribers else "")
+    sub_op = "s.operator" if with_subscribers else "CAST(NULL AS VARCHAR)"
+    met = ", ".join(f"{sql} AS {name}" for name, sql in th.met_columns()) or "TRUE AS met_none"
+    # With a one-sender threshold every template is shared, those sent once included.
+    shared = "o.sms_hashed" if th.template_min_senders <= 1 else "coalesce(tm.shared, 0)"
+    return [
+        # Number-days where a share is judged; the costly features are computed for these
+        # only, so the scan's cost follows the busy numbers, not the whole population.
+        f"""CREATE OR REPLACE TEMP TABLE judged AS
+            SELECT number, d,
+                   calls_out >= {th.min_calls} AS j_calls,
+                   recipients >= {th.min_recipients} AND d >= {judged_from} AS j_new,
+                   sms_hashed >= {th.min_template_sms} AS j_tpl
+            FROM out_day
+            WHERE calls_out >= {th.min_calls}
+               OR (recipients >= {th.min_recipients} AND d >= {judged_from})
+               OR sms_hashed >= {th.min_template_sms}""",
+        f"""CREATE OR REPLACE TEMP TABLE gaps AS
+            SELECT number, d, count(*) FILTER (WHERE gap < {th.short_gap_s}) AS short_gaps
+            FROM (SELECT r.a AS number, r.d,
+                         r.t - lag(r.t + r.dur) OVER (PARTITION BY r.a, r.d ORDER BY r.t, r.dur, r.b) AS gap
+                  FROM records r SEMI JOIN (SELECT number, d FROM judged WHERE j_calls) k
+                       ON r.a = k.number AND r.d = k.d
+                  WHERE NOT r.sms)
+            GROUP BY number, d""",
+        """CREATE OR REPLACE TEMP TABLE new_numbers AS
+            SELECT DISTINCT number FROM judged WHERE j_new""",
+        # For each pair (x, y) with x a judged number: y is a new recipient of x on day d
+        # when the first contact between them, in either direction, was x's call or SMS
+        # to y on day d (a shop calling back a customer who called first is not new).
+        """CREATE OR REPLACE TEMP TABLE new_rec AS
+            SELECT x AS number, first_d AS d, count(*) AS new_recipients
+            FROM (SELECT x, y, min(t) AS first_t, min(t) FILTER (WHERE o) AS first_out_t,
+                         min(d) AS first_d
+                  FROM (SELECT a AS x, b AS y, first_t AS t, d, TRUE AS o FROM tri
+                        WHERE a IN (SELECT number FROM new_numbers)
+                        UNION ALL
+                        SELECT b AS x, a AS y, first_t AS t, d, FALSE AS o FROM tri
+                        WHERE b IN (SELECT number FROM new_numbers))
+                  GROUP BY x, y)
+            WHERE first_out_t = first_t
+            GROUP BY x, first_d""",
+        # Templates. A template sent once that day has one sender: only templates sent at
+        # least twice are counted, found by grouping on the template and day (integers or
+        # short keys) rather than on the sender.
+        """CREATE OR REPLACE TEMP TABLE tpl_keys AS
+            SELECT h, d FROM records WHERE sms AND h IS NOT NULL GROUP BY h, d HAVING count(*) >= 2""",
+        """CREATE OR REPLACE TEMP TABLE sender_tpl AS
+            SELECT r.a AS number, r.d, r.h, count(*) AS n
+            FROM records r SEMI JOIN tpl_keys k ON r.h = k.h AND r.d = k.d
+            WHERE r.sms
+            GROUP BY r.a, r.d, r.h""",
+        f"""CREATE OR REPLACE TEMP TABLE tmpl AS
+            SELECT s.number, s.d, max(t.senders) AS template_senders,
+                   sum(CASE WHEN t.senders >= {th.template_min_senders} THEN s.n ELSE 0 END) AS shared
+            FROM sender_tpl s
+            JOIN (SELECT h, d, count(*) AS senders FROM sender_tpl GROUP BY h, d) t ON s.h = t.h AND s.d = t.d
+            GROUP BY s.number, s.d""",
+        f"""CREATE OR REPLACE TEMP TABLE day_features AS
+            SELECT o.number, o.d,
+              o.calls_out + o.sms_out AS volume,
+              o.calls_out, o.sms_out, o.recipients,
+              CASE WHEN j.j_new THEN coalesce(n.new_recipients, 0) END AS new_recipients,
+              CASE WHEN j.j_new THEN CAST(coalesce(n.new_recipients, 0) AS DOUBLE)
+                                     / CAST(o.recipients AS DOUBLE) END AS new_recipient_share,
+              coalesce(i.calls_in, 0) AS calls_in,
+              coalesce(i.sms_in, 0) AS sms_in,
+              CAST(o.calls_out + o.sms_out AS DOUBLE)
+                / CAST(greatest(coalesce(i.calls_in, 0) + coalesce(i.sms_in, 0), 1) AS DOUBLE) AS out_in_ratio,
+              CAST(o.sms_out AS DOUBLE) / CAST(o.calls_out + o.sms_out AS DOUBLE) AS sms_share,
+              CASE WHEN j.j_calls THEN o.short_calls END AS short_calls,
+              CASE WHEN j.j_calls THEN CAST(o.short_calls AS DOUBLE) / CAST(o.calls_out AS DOUBLE) END
+                AS short_call_share,
+              CASE WHEN j.j_calls THEN coalesce(g.short_gaps, 0) END AS short_gaps,
+              CASE WHEN j.j_calls THEN CAST(coalesce(g.short_gaps, 0) AS DOUBLE)
+                                       / CAST(o.calls_out - 1 AS DOUBLE) END AS short_gap_share,
+              CASE WHEN j.j_tpl THEN coalesce(tm.template_senders, 1) END AS template_senders,
+              CASE WHEN j.j_tpl THEN CAST({shared} AS DOUBLE) / CAST(o.sms_hashed AS DOUBLE) END
+                AS template_share,
+              {sim_age} AS sim_age_days,
+              coalesce({sub_op}, o.op) AS operator
+            FROM out_day o
+            LEFT JOIN in_day i ON i.number = o.number AND i.d = o.d
+            LEFT JOIN judged j ON j.number = o.number AND j.d = o.d
+            LEFT JOIN gaps g ON g.number = o.number AND g.d = o.d
+            LEFT JOIN new_rec n ON n.number = o.number AND n.d = o.d
+            LEFT JOIN tmpl tm ON tm.number = o.number AND tm.d = o.d
+            {sub_join}""",
+        f"""CREATE OR REPLACE TEMP TABLE day_scored AS
+            SELECT *, {th.flagged_sql("score")} AS flagged
+            FROM (SELECT *, {th.score_sql()} AS score, {th.reasons_sql()} AS reasons
+                  FROM (SELECT *, {met} FROM day_features))""",
+    ]
+
+
+def out_in_sql(th: Thresholds) -> list[str]:
+    """The one pass over every record that groups by many keys: (caller, callee, day)
+    triples, from which the per-day counts in both directions and the first contacts come
+    (a triple table is smaller than the records: people call the same people)."""
+    return [
+        f"""CREATE OR REPLACE TEMP TABLE tri AS
+            SELECT a, b, d,
+                   count(*) FILTER (WHERE NOT sms) AS calls,
+                   count(*) FILTER (WHERE sms) AS sms,
+                   count(*) FILTER (WHERE NOT sms AND dur < {th.short_call_s}) AS short_calls,
+                   count(h) FILTER (WHERE sms) AS hashed,
+                   min(t) AS first_t,
+                   min(op) AS op
+            FROM records GROUP BY a, b, d""",
+        """CREATE OR REPLACE TEMP TABLE out_day AS
+            SELECT a AS number, d, sum(calls) AS calls_out, sum(sms) AS sms_out, count(*) AS recipients,
+                   sum(short_calls) AS short_calls, sum(hashed) AS sms_hashed, min(op) AS op
+            FROM tri GROUP BY a, d""",
+        """CREATE OR REPLACE TEMP TABLE in_day AS
+            SELECT b AS number, d, sum(calls) AS calls_in, sum(sms) AS sms_in
+            FROM tri GROUP BY b, d""",
+    ]
+
+
+PER_NUMBER_SQL = """
+    WITH best AS (
+        SELECT number, count(*) AS days_active,
+               sum(CASE WHEN flagged THEN 1 ELSE 0 END) AS days_flagged,
+               -- the worst day: flagged first, then the highest score, then the earliest
+               max({{'f': flagged, 's': score, 'd': -d}}) AS k
+        FROM day_scored GROUP BY number)
+    SELECT s.number, s.flagged, s.score, s.reasons, make_date(1970, 1, 1) + s.d AS day,
+           b.days_active, b.days_flagged, s.operator, {features}
+    FROM day_scored s JOIN best b ON b.number = s.number AND s.d = -b.k.d
+    ORDER BY s.number"""
+
+FLAGGED_DAYS_SQL = """
+    SELECT number, make_date(1970, 1, 1) + d AS day, score, reasons, operator, {features}
+    FROM day_scored WHERE flagged ORDER BY d, number"""
+
+
+def scan_duckdb(records: str | Path, subscribers: str | Path | None = None,
+                thresholds: Thresholds | None = None, *,
+                con: duckdb.DuckDBPyConnection | None = None, memory_limit: str | None = None,
+                threads: int | None = None, temp_directory: str | None = None) -> ScanResult:
+    """Scan with DuckDB. Raises records.InputError for a bad file."""
+    th = thresholds or load_thresholds()
+    started = time.perf_counter()
+    own = con is None
+    con = con or rec.connect(memory_limit, threads, temp_directory)
+    try:
+        src = rec.open_records(con, records)
+        notes = []
+        if subscribers is not None:
+            rec.open_subscribers(con, subscribers)
+        if src.rows == 0:
+            return _empty(th, "duckdb", started)
+        for stmt in out_in_sql(th):
+            con.execute(stmt)
+        # Numbers are taken as written until they are seen not to be in national form:
+        # for an operator's feed (already national) that costs nothing; otherwise the
+        # spellings are mapped and the two first tables computed again.
+        odd = rec.noncanonical_numbers(con, "SELECT number FROM out_day UNION ALL SELECT number FROM in_day")
+        if odd:
+            rec.remap_records(con, src)
+            notes.append(f"{len(odd)} number spellings were put in national form")
+            for stmt in out_in_sql(th):
+                con.execute(stmt)
+        for stmt in day_features_sql(th, src.first_day, subscribers is not None):
+            con.execute(stmt)
+        feats = ", ".join(FEATURES)
+        numbers = pl.from_arrow(con.sql(PER_NUMBER_SQL.format(features=feats)).to_arrow_table())
+        days = pl.from_arrow(con.sql(FLAGGED_DAYS_SQL.format(features=feats)).to_arrow_table())
+        return ScanResult(_typed(numbers), _typed(days), "duckdb", src.rows,
+                          rec.day_to_date(src.first_day), rec.day_to_date(src.last_day),
+                          time.perf_counter() - started, th, notes)
+    finally:
+        if own:
+            con.close()
+
+
+# One schema for both engines, so that results compare and write alike.
+SCHEMA: dict[str, pl.DataType] = {
+    "number": pl.String, "flagged": pl.Boolean, "score": pl.Float64, "reasons": pl.String,
+    "day": pl.Date, "days_active": pl.Int64, "days_flagged": pl.Int64, "operator": pl.String,
+    **{f: (pl.Float64 if k in ("share", "ratio") else pl.Int64) for f, k in FEATURES.items()},
+}
+
+
+def _typed(df: pl.DataFrame) -> pl.DataFrame:
+    return df.select([pl.col(c).cast(SCHEMA[c]) for c in df.columns if c in SCHEMA])
+
+
+def _empty(th: Thresholds, engine: str, started: float) -> ScanResult:
+    numbers = pl.DataFrame(schema={c: SCHEMA[c] for c in OUTPUT_COLUMNS})
+    days = pl.DataFrame(schema={c: SCHEMA[c] for c in DAY_COLUMNS})
+    return ScanResult(numbers, days, engine, 0, seconds=time.perf_counter() - started, thresholds=th)
+
+
+def scan(records: str | Path, subscribers: str | Path | None = None, *, engine: str = "duckdb",
+         thresholds: Thresholds | None = None, config: str | Path | None = None,
+         **engine_options) -> ScanResult:
+    """Scan a records file (CSV or Parquet) with the chosen engine ("duckdb" or "spark").
+
+    `thresholds` (a loaded Thresholds) or `config` (a YAML file laid over the bundled
+    thresholds). Raises records.InputError for a bad input file and rules.ConfigError for a
+    bad thresholds file. `engine_options` go to the engine (DuckDB: memory_limit, threads,
+    temp_directory; Spark: spark=an existing SparkSession).
+    """
+    th = thresholds or load_thresholds(config)
+    if engine == "duckdb":
+        return scan_duckdb(records, subscribers, th, **engine_options)
+    if engine == "spark":
+        from ictgov.antispam.spark import scan_spark
+
+        return scan_spark(records, subscribers, th, **engine_options)
+    raise ValueError(f"engine must be duckdb or spark, not {engine!r}")

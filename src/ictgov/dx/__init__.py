@@ -1,0 +1,1 @@
+"""dx: digital-transformation assessment of enterprises (DBI) and provinces (DTI)."""

@@ -1,0 +1,80 @@
+"""Background jobs for admins: what ran, what runs, what failed and why; re-run a failure.
+
+GET /api/jobs/{id} gives one job's state and progress as JSON, for a page that started a
+long job and shows its progress (htmx polling) and for scripts.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+
+from ictgov import jobs
+from ictgov.audit import record
+from ictgov.auth import User
+from ictgov.web.deps import SessionDep, flash, render, require
+from ictgov.web.i18n import register
+
+router = APIRouter(tags=["jobs"])
+Manager = Annotated[User, require("jobs.manage")]
+
+register({
+    "jobs.title": ("Tác vụ nền", "Background jobs"),
+    "jobs.intro": (("Các việc chạy ngoài yêu cầu web (gửi thông báo, quét, dựng báo cáo...). "
+                    "Việc lỗi được thử lại theo lịch; việc vẫn lỗi có thể chạy lại."),
+                   ("Work done outside web requests (sending notices, scans, rendering reports...). "
+                    "Failures are retried on a schedule; a job that still fails can be run again.")),
+    "jobs.backend.rq": ("Hàng đợi Redis (RQ)", "Redis queue (RQ)"),
+    "jobs.backend.inline": ("Trong tiến trình web (chưa cấu hình Redis)",
+                            "In the web process (no Redis configured)"),
+    "jobs.col.name": ("Tác vụ", "Job"),
+    "jobs.col.status": ("Trạng thái", "Status"),
+    "jobs.col.progress": ("Tiến độ", "Progress"),
+    "jobs.col.enqueued": ("Đưa vào hàng đợi", "Queued at"),
+    "jobs.col.error": ("Lỗi", "Error"),
+    "jobs.status.queued": ("Đang chờ", "Queued"),
+    "jobs.status.started": ("Đang chạy", "Running"),
+    "jobs.status.finished": ("Xong", "Finished"),
+    "jobs.status.failed": ("Lỗi", "Failed"),
+    "jobs.rerun": ("Chạy lại", "Run again"),
+    "jobs.rerun.done": ("Đã đưa tác vụ {name} vào hàng đợi lại.", "Job {name} queued again."),
+    "jobs.none": ("Chưa có tác vụ nào.", "No jobs yet."),
+    "jobs.err.none": ("Không có tác vụ này.", "No such job."),
+})
+
+
+def _as_dict(j: jobs.JobInfo) -> dict:
+    return {"id": j.id, "name": j.name, "status": j.status, "progress": j.progress,
+            "message": j.message, "error": jobs.summary(j.error),
+            "attempts": j.attempts, "enqueued_at": j.enqueued_at.isoformat(timespec="seconds") if j.enqueued_at else None,
+            "ended_at": j.ended_at.isoformat(timespec="seconds") if j.ended_at else None}
+
+
+@router.get("/admin/jobs", include_in_schema=False)
+def jobs_page(request: Request, _: Manager) -> Response:
+    b = jobs.backend()
+    return render(request, "admin_jobs.html", {
+        "rows": jobs.recent(200), "summary": jobs.summary, "kind": "rq" if isinstance(b, jobs.RQBackend) else "inline"})
+
+
+@router.post("/admin/jobs/{job_id}/rerun", include_in_schema=False)
+def jobs_rerun(request: Request, db: SessionDep, user: Manager, job_id: str) -> Response:
+    try:
+        j = jobs.rerun(job_id)
+    except KeyError:
+        raise HTTPException(404, "jobs.err.none") from None
+    record(db, user, "rerun", "job", job_id, after={"name": j.name, "new_id": j.id})
+    db.commit()
+    flash(request, "jobs.rerun.done", "success", name=j.name)
+    return RedirectResponse("/admin/jobs", status_code=303)
+
+
+@router.get("/api/jobs/{job_id}")
+def job_status(_: Manager, job_id: str) -> dict:
+    """One job's state and progress (0..1)."""
+    j = jobs.get(job_id)
+    if j is None:
+        raise HTTPException(404, "jobs.err.none")
+    return _as_dict(j)

@@ -1,0 +1,183 @@
+"""Records and subscriber files: checks with file, line and column; normalisation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from ictgov.antispam import records as rec
+from ictgov.antispam.cdr import scan
+
+HEADER = "a_number,b_number,start_time,kind,duration_s\n"
+
+
+def _csv(tmp_path: Path, body: str, header: str = HEADER, name: str = "records.csv") -> Path:
+    p = tmp_path / name
+    p.write_text(header + body, encoding="utf-8")
+    return p
+
+
+def _open(path):
+    con = rec.connect()
+    try:
+        src = rec.open_records(con, path)
+        rec.remap_records(con, src)
+        rows = con.execute("SELECT a, b, t, d, sms, dur, h FROM records ORDER BY t, a").fetchall()
+        return src, rows
+    finally:
+        con.close()
+
+
+def test_missing_column_is_named(tmp_path):
+    p = _csv(tmp_path, "0912345678,0987654321,2026-01-05T08:00:00,voice,30\n",
+             header="a_number,b_number,start_time,duration_s,extra\n")
+    with pytest.raises(rec.InputError) as e:
+        _open(p)
+    assert "missing column kind" in str(e.value)
+    assert str(p) in str(e.value)
+
+
+@pytest.mark.parametrize(("row", "column", "words"), [
+    ("0912345678,0987654321,yesterday,voice,30", "start_time", "ISO 8601"),
+    ("0912345678,0987654321,1767571200000,voice,30", "start_time", "milliseconds"),
+    ("0912345678,0987654321,2026-01-05T08:00:00,fax,30", "kind", "voice or sms"),
+    ("0912345678,0987654321,2026-01-05T08:00:00,voice,-3", "duration_s", "0 or more"),
+    ("0912345678,0987654321,2026-01-05T08:00:00,voice,3.5", "duration_s", "whole number"),
+    ("0912345678,0987654321,2026-01-05T08:00:00,sms,12", "duration_s", "0 for an SMS"),
+    (",0987654321,2026-01-05T08:00:00,voice,3", "a_number", "empty number"),
+])
+def test_bad_row_names_file_line_and_column(tmp_path, row, column, words):
+    good = "0912345678,0987654321,2026-01-05T08:00:00,voice,30\n"
+    p = _csv(tmp_path, good * 3 + row + "\n" + good)
+    with pytest.raises(rec.InputError) as e:
+        _open(p)
+    err = e.value
+    assert err.line == 5 and err.column == column
+    assert f"{p}, line 5, column {column}:" in str(err)
+    assert words in str(err)
+
+
+def test_line_counts_quoted_fields_spanning_lines(tmp_path):
+    body = ('0912345678,0987654321,2026-01-05T08:00:00,sms,0,"two\nlines"\n'
+            '0912345678,0987654321,2026-01-05T08:00:00,vocie,0,x\n')
+    p = _csv(tmp_path, body, header=HEADER.strip() + ",content\n")
+    with pytest.raises(rec.InputError) as e:
+        _open(p)
+    assert e.value.line == 4 and e.value.column == "kind"
+
+
+def test_parquet_bad_row_is_named_by_row(tmp_path):
+    p = tmp_path / "r.parquet"
+    pq.write_table(pa.table({
+        "a_number": ["0912345678"] * 4, "b_number": ["0987654321"] * 4,
+        "start_time": pa.array([1767571200, 1767571260, None, 1767571400], pa.int64()),
+        "kind": ["voice"] * 4, "duration_s": pa.array([1, 2, 3, 4], pa.int32()),
+    }), p)
+    with pytest.raises(rec.InputError) as e:
+        _open(p)
+    assert e.value.line == 3 and e.value.column == "start_time"
+    assert "row 3" in str(e.value)
+
+
+def test_unreadable_file_and_missing_file(tmp_path):
+    with pytest.raises(rec.InputError, match="no such file"):
+        _open(tmp_path / "nope.csv")
+    p = tmp_path / "x.parquet"
+    p.write_bytes(b"not parquet")
+    with pytest.raises(rec.InputError, match="cannot read as PARQUET"):
+        _open(p)
+
+
+def test_numbers_times_and_kinds_are_normalised(tmp_path):
+    # The same instant written four ways; the same number in three spellings.
+    body = ("+84 912 345 678,0987654321,2026-01-05T08:00:00,voice,30\n"
+            "84.912.345.678,0987654321,2026-01-05T01:00:00Z,Voice ,30\n"
+            "0912345678,0987654321,1767574800,SMS,0\n"
+            "01689123456,0987654321,2026-01-05 08:00:00+07:00,sms,0\n")
+    src, rows = _open(_csv(tmp_path, body))
+    assert src.rows == 4
+    assert {r[0] for r in rows} == {"0912345678", "0389123456"}
+    assert {r[2] for r in rows} == {1767574800}
+    # 08:00 Vietnam time is day 2026-01-05, whichever way it was written.
+    assert {rec.day_to_date(r[3]).isoformat() for r in rows} == {"2026-01-05"}
+    assert [r[4] for r in rows].count(True) == 2
+
+
+def test_day_boundary_is_vietnam_midnight(tmp_path):
+    body = ("0912345678,0987654321,2026-01-05T16:59:59Z,voice,1\n"
+            "0912345678,0987654321,2026-01-05T17:00:00Z,voice,1\n")
+    _, rows = _open(_csv(tmp_path, body))
+    assert [rec.day_to_date(r[3]).isoformat() for r in rows] == ["2026-01-05", "2026-01-06"]
+
+
+def test_foreign_and_alphanumeric_senders_are_kept_as_written(tmp_path):
+    body = ("+1 415 555 0100,0987654321,2026-01-05T08:00:00,voice,30\n"
+            " VIETTEL ,0987654321,2026-01-05T08:00:00,sms,0\n")
+    _, rows = _open(_csv(tmp_path, body))
+    assert {r[0] for r in rows} == {"+1 415 555 0100", "VIETTEL"}
+
+
+def test_content_is_hashed_as_a_template(tmp_path):
+    header = HEADER.strip() + ",content\n"
+    body = ("0912345678,0987654321,2026-01-05T08:00:00,sms,0,Vay 5tr lãi 0% gọi 0909123456\n"
+            "0912345679,0987654321,2026-01-05T08:00:01,sms,0,VAY 10TR LAI 0%  goi 0909999999\n"
+            "0912345670,0987654321,2026-01-05T08:00:02,sms,0,Chúc mừng năm mới\n"
+            "0912345670,0987654321,2026-01-05T08:00:03,voice,3,\n")
+    _, rows = _open(_csv(tmp_path, body, header=header))
+    hashes = [r[6] for r in rows]
+    assert hashes[0] == hashes[1] and hashes[2] != hashes[0] and hashes[3] is None
+
+
+def test_parquet_typed_columns(tmp_path):
+    p = tmp_path / "r.parquet"
+    pq.write_table(pa.table({
+        "A_Number": pa.array([912345678, 84987654321], pa.int64()),
+        "b_number": ["0987654321", "0912345678"],
+        "start_time": pa.array([1767574800_000_000, 1767574800_000_000], pa.timestamp("us", tz="UTC")),
+        "kind": ["voice", "sms"], "duration_s": pa.array([5, 0], pa.int16()),
+        "content_hash": pa.array([None, 42], pa.int64()),
+    }), p)
+    _, rows = _open(p)
+    assert {r[0] for r in rows} == {"0912345678", "0987654321"}
+    assert {r[2] for r in rows} == {1767574800}
+    assert sorted(r[6] for r in rows if r[6] is not None) == [42]
+
+
+def test_subscriber_file_checks(tmp_path):
+    p = tmp_path / "subs.csv"
+    p.write_text("number,activation_date\n0912345678,2025-12-01\n12345,2025-12-02\n", encoding="utf-8")
+    con = rec.connect()
+    with pytest.raises(rec.InputError) as e:
+        rec.open_subscribers(con, p)
+    assert e.value.line == 3 and e.value.column == "number" and "not a Vietnamese subscriber number" in str(e.value)
+    p.write_text("number,activation_date\n0912345678,2025-13-01\n", encoding="utf-8")
+    with pytest.raises(rec.InputError) as e:
+        rec.open_subscribers(con, p)
+    assert e.value.line == 2 and e.value.column == "activation_date"
+    p.write_text("number,activation_date\n+84912345678,2025-12-01\n", encoding="utf-8")
+    with pytest.raises(rec.InputError, match="missing column id_document"):
+        rec.open_subscribers(con, p, require=("id_document",))
+    rec.open_subscribers(con, p)
+    assert con.execute("SELECT number, activation_day FROM subscribers").fetchall() == \
+        [("0912345678", (rec.date(2025, 12, 1) - rec.date(1970, 1, 1)).days)]
+
+
+def test_scan_of_empty_file_is_empty(tmp_path):
+    result = scan(_csv(tmp_path, ""))
+    assert result.rows == 0 and result.numbers.height == 0
+    out = tmp_path / "out.csv"
+    result.write_csv(out)
+    assert out.read_text().startswith("number,flagged,score,reasons,")
+
+
+def test_spellings_of_one_number_meet_in_the_scan(tmp_path):
+    body = "".join(f"{a},0987654321,2026-01-05T08:0{k}:00,sms,0\n"
+                   for k, a in enumerate(["+84912345678", "0912 345 678", "0912345678"]))
+    result = scan(_csv(tmp_path, body))
+    assert result.numbers.select("number", "sms_out").rows() == [("0912345678", 3)]
+    assert result.notes and "national form" in result.notes[0]
+    assert isinstance(result.numbers, pl.DataFrame)

@@ -1,0 +1,57 @@
+"""The per-process claim index: thresholds set anywhere reach every process's matcher."""
+
+from ictgov.audit import record
+from ictgov.tipline.match import ClaimMatcher
+from ictgov.tipline.service import THRESHOLDS_ACTION, THRESHOLDS_ENTITY, forget, matcher_for
+
+
+def test_thresholds_set_by_another_process_apply_on_the_next_report(session):
+    defaults = ClaimMatcher()
+    m = matcher_for(session)
+    assert (m.auto_threshold, m.suggest_threshold) == (defaults.auto_threshold, defaults.suggest_threshold)
+    # Another worker's admin changes them: the entry is all this process sees of it.
+    record(session, None, THRESHOLDS_ACTION, THRESHOLDS_ENTITY, "thresholds",
+           after={"auto_threshold": 0.9, "suggest_threshold": 0.55})
+    session.flush()
+    m = matcher_for(session)
+    assert (m.auto_threshold, m.suggest_threshold) == (0.9, 0.55)
+    # An entry the matcher would refuse (auto below suggest) leaves the last good setting.
+    record(session, None, THRESHOLDS_ACTION, THRESHOLDS_ENTITY, "thresholds",
+           after={"auto_threshold": 0.3, "suggest_threshold": 0.6})
+    session.flush()
+    m = matcher_for(session)
+    assert (m.auto_threshold, m.suggest_threshold) == (0.9, 0.55)
+    forget()
+
+
+def test_reports_stored_by_another_process_are_matched_here(engine):
+    from ictgov.db import session_scope
+    from ictgov.tipline.intake import Submission, submit
+
+    claim = "Từ tháng sau mỗi người dân phải nộp phí 200 nghìn đồng để giữ số điện thoại di động"
+    with session_scope(engine) as s:
+        matcher_for(s)  # this process's index exists, empty
+        # Another worker stores a report: submit without this process's matcher.
+        other = submit(s, Submission(text=claim, category="economy_finance"), "web", matcher=None)
+        case_id = other.case.id
+    with session_scope(engine) as s:
+        best = matcher_for(s).match(claim.lower())
+        assert best and best[0].case_id == case_id
+        again = submit(s, Submission(text=claim + "!!"), "web", matcher=matcher_for(s))
+        assert again.decision == "join" and again.case.id == case_id
+    forget()
+
+
+def test_the_backend_is_chosen_by_setting(session, monkeypatch):
+    import pytest
+    from pydantic import ValidationError
+
+    from ictgov.config import Settings
+
+    monkeypatch.setenv("ICTGOV_TIPLINE_EMBEDDER", "no-such-backend")
+    with pytest.raises(ValidationError, match="tipline_embedder"):
+        Settings()  # refused when the settings are read, before any report comes in
+    monkeypatch.delenv("ICTGOV_TIPLINE_EMBEDDER")
+    forget()
+    assert matcher_for(session).dense_ is None  # the default: character n-grams
+    forget()
