@@ -51,6 +51,26 @@ def test_idempotency_key_never_creates_two_reports(session, tmp_path):
     assert count(session, Report) == 1
 
 
+def test_a_blank_idempotency_key_is_no_key(session, tmp_path):
+    # found by the OpenAPI fuzzer: a second report with "Idempotency-Key: " was a 500
+    for key in ("", "  "):
+        submit(session, Submission(text=CLAIM), "api", idempotency_key=key, matcher=ClaimMatcher(),
+               evidence_dir=tmp_path)
+        session.commit()
+    assert count(session, Report) == 2
+    assert session.scalar(select(func.count()).where(Report.idempotency_key.is_not(None))) == 0
+
+
+@pytest.mark.parametrize("text", ["!!!!!!", "🔥🔥🔥🔥🔥", "- - - - -"])
+def test_text_with_nothing_to_compare_is_refused_by_field(session, text):
+    # found by the OpenAPI fuzzer: symbols only reached the matcher and was a 500
+    with pytest.raises(IntakeError) as exc:
+        submit(session, Submission(text=text), "api", matcher=ClaimMatcher())
+    assert set(exc.value.errors) == {"text"} and "only symbols" in exc.value.errors["text"]
+    ok = submit(session, Submission(text=text, urls=["https://example.com/x"]), "api", matcher=ClaimMatcher())
+    assert ok.created
+
+
 def test_hotline_needs_caller_and_time(session):
     with pytest.raises(IntakeError) as exc:
         submit(session, Submission(text=CLAIM), "hotline")

@@ -96,6 +96,15 @@ def sniff_media_type(data: bytes) -> str | None:
     return None
 
 
+def _comparable(text: str) -> bool:
+    """Whether the matcher has something to compare: words once folded, or a link in it."""
+    from ictgov.tipline.match import extract_urls
+    from ictgov.text import fold
+
+    in_text, rest = extract_urls(text)
+    return bool(in_text or fold(rest))
+
+
 def check(sub: Submission, channel: str) -> dict[str, str]:
     """Every problem with a submission, by field (empty when it is acceptable)."""
     from ictgov.text import canonical_url, normalize_phone
@@ -108,6 +117,8 @@ def check(sub: Submission, channel: str) -> dict[str, str]:
         errors["text"] = "required: describe the content you saw (at least 5 characters)"
     elif len(text) > MAX_TEXT:
         errors["text"] = f"at most {MAX_TEXT} characters"
+    elif not sub.urls and not _comparable(text):
+        errors["text"] = "has no words or links to check, only symbols"
     if len(sub.urls) > MAX_URLS:
         errors["urls"] = f"at most {MAX_URLS} links"
     for url in sub.urls:
@@ -175,6 +186,8 @@ def submit(
     """Check, store and group one report; the caller commits before issuing the receipt."""
     from ictgov.text import canonical_url, normalize_phone
 
+    # A blank key is no key: stored as "" it would collide with the next blank one.
+    idempotency_key = (idempotency_key or "").strip() or None
     if idempotency_key:
         previous = session.scalar(select(Report).where(Report.idempotency_key == idempotency_key))
         if previous is not None:

@@ -12,6 +12,7 @@ import logging
 
 from fastapi import Depends, FastAPI
 from fastapi.responses import HTMLResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -75,6 +76,13 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
+API_SCHEMA_PATHS = ("/api/", "/healthz", "/readyz", "/metrics")
+
+
+def _in_api_schema(path: str) -> bool:
+    return path.startswith(API_SCHEMA_PATHS)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = get_engine(settings.resolved_database_url())
@@ -97,6 +105,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in routes.load():
+        for route in router.routes:
+            # The OpenAPI documents the machine interface (/api/..., health, metrics); the
+            # HTML pages and their forms are for people and are tested as pages.
+            if isinstance(route, APIRoute) and not _in_api_schema(route.path):
+                route.include_in_schema = False
         app.include_router(router)
 
     @app.get("/docs", include_in_schema=False)

@@ -1,6 +1,8 @@
 """Errors answer with a clear message and a 4xx, as JSON for APIs and a page for people.
 
 - ``RequestValidationError`` -> 422, each field with its message;
+- ``HTTPException(422, "field: message")`` -> the same 422 shape for an API (a list of
+  fields), so a client reads every 422 one way and it matches the OpenAPI schema;
 - ``HTTPException`` (404, 405, 403 ...) -> its status; a ``detail`` that is an i18n key
   is translated (``raise HTTPException(404, "admin.users.not_found")``);
 - ``LoginRequired`` -> a page request is sent to ``/login?next=...``; an API gets 401;
@@ -128,6 +130,9 @@ async def http_exception_handler(request: Request, exc: StarletteHTTPException) 
     if isinstance(exc, LoginRequired) and not is_api(request):
         return login_redirect(request)
     text = message(exc.detail, exc.status_code, lang)
+    if is_api(request) and exc.status_code == 422 and isinstance(exc.detail, str):
+        return JSONResponse({"detail": [_field_from_text(exc.detail)]}, status_code=422,
+                            headers=exc.headers)
     if is_api(request):
         body: dict[str, Any] = {"detail": message(exc.detail, exc.status_code, "en")}
         if isinstance(exc.detail, str) and i18n.has(exc.detail):
@@ -144,6 +149,25 @@ def _field_name(loc: tuple | list) -> str:
     if parts and parts[0] in ("body", "query", "path", "header", "cookie", "form"):
         parts = parts[1:]
     return ".".join(parts) or "request"
+
+
+def _field_from_text(detail: str) -> dict[str, Any]:
+    """ "level: must be province or region" -> the field entry of a validation error."""
+    text = i18n.t(detail, "en") if i18n.has(detail) else detail
+    name, sep, rest = text.partition(": ")
+    if sep and name and " " not in name.strip():
+        field, msg = name.strip(), rest
+    else:
+        field, msg = "request", text
+    return {"loc": [field], "field": field, "location": "", "msg": msg, "type": "value_error"}
+
+
+def field_errors_response(errors: dict[str, str], location: str = "body") -> JSONResponse:
+    """422 for an API whose domain checked the input itself ({field: message}), in the shape
+    of every other 422 (FastAPI's, plus the readable field name)."""
+    return JSONResponse({"detail": [
+        {"loc": [location, *field.split(".")], "field": field, "location": location, "msg": msg,
+         "type": "value_error"} for field, msg in errors.items()]}, status_code=422)
 
 
 async def validation_exception_handler(request: Request, exc: RequestValidationError) -> Response:

@@ -14,6 +14,7 @@ from ictgov.tipline.models import CATEGORIES, PLATFORMS
 from ictgov.tipline.publish import search_verdicts, verdict_dict
 from ictgov.tipline.service import matcher_for
 from ictgov.web.deps import SessionDep, require
+from ictgov.web.errors import field_errors_response
 
 router = APIRouter(tags=["tipline"])
 
@@ -54,8 +55,7 @@ def api_submit(
                         idempotency_key=idempotency_key)
     except IntakeError as exc:
         request.state.rollback_only = True
-        return JSONResponse({"detail": [{"loc": ["body", k], "msg": v} for k, v in exc.errors.items()]},
-                            status_code=422)
+        return field_errors_response(exc.errors)
     db.commit()
     out = ReceiptOut(receipt=result.report.receipt, case=result.case.id, decision=result.decision,
                      verdict=result.verdict, status_url=f"/api/tipline/reports/{result.report.receipt}")
