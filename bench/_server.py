@@ -1,0 +1,85 @@
+"""The real `ictgov serve` as a child process, for the benchmarks that load it over loopback.
+
+`Server(env)` prepares a database (SQLite file or a PostgreSQL database of its own, created and
+dropped here), runs the CLI commands given, starts the server on a free port and waits for
+/healthz; leaving the `with` block stops it and drops the PostgreSQL database.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+BIN = Path(sys.executable).parent
+POSTGRES_ADMIN = os.environ.get("ICTGOV_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, backend: str = "sqlite", setup: list[list[str]] | None = None) -> None:
+        if backend not in ("sqlite", "postgres"):
+            raise ValueError(f"backend: {backend!r} must be sqlite or postgres")
+        self.backend, self.setup = backend, setup or []
+        self.base = ""
+
+    def cli(self, *args: str) -> str:
+        return subprocess.run([str(BIN / "ictgov"), *args], env=self.env, check=True,
+                              capture_output=True, text=True).stdout
+
+    def __enter__(self) -> "Server":
+        self._tmp = tempfile.TemporaryDirectory(prefix=f"ictgov-bench-{self.backend}-")
+        tmp = Path(self._tmp.name)
+        self.env = {**os.environ, "ICTGOV_DATA_DIR": str(tmp), "ICTGOV_SECRET_KEY": "bench-secret"}
+        if self.backend == "sqlite":
+            self.sqlite_path = tmp / "bench.sqlite3"
+            self.env["ICTGOV_DATABASE_URL"] = f"sqlite:///{self.sqlite_path}"
+        else:
+            import psycopg
+
+            self._pg_name = f"ictgov_bench_{os.getpid()}"
+            with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as c:
+                c.execute(f'DROP DATABASE IF EXISTS "{self._pg_name}"')
+                c.execute(f'CREATE DATABASE "{self._pg_name}"')
+            url = POSTGRES_ADMIN.rsplit("/", 1)[0] + "/" + self._pg_name
+            self.env["ICTGOV_DATABASE_URL"] = url.replace("postgresql://", "postgresql+psycopg://", 1)
+        self.cli("db", "upgrade")
+        for args in self.setup:
+            self.cli(*args)
+        port = free_port()
+        self.base = f"http://127.0.0.1:{port}"
+        cmd = [str(BIN / "ictgov"), "serve", "--port", str(port)]
+        self.proc = subprocess.Popen(cmd, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(self.base + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                self.__exit__(None, None, None)
+                raise RuntimeError(f"the server did not start on {self.backend}")
+            time.sleep(0.1)
+
+    def __exit__(self, *exc) -> None:
+        if getattr(self, "proc", None) is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+        if self.backend == "postgres":
+            import psycopg
+
+            with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as c:
+                c.execute(f'DROP DATABASE IF EXISTS "{self._pg_name}" WITH (FORCE)')
+        self._tmp.cleanup()

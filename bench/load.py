@@ -1,0 +1,131 @@
+"""Benchmark: loopback load on the real server — public pages and the intake API, SQLite and PostgreSQL.
+
+For each backend the real `ictgov serve` (one uvicorn process) starts on a database of its
+own with the bundled sample and the demo reports (`ictgov sample load`). Then, for a fixed
+time each, N concurrent asyncio clients (httpx, one connection each):
+
+1. baseline: GET /healthz only — what the server and this client do with no work per request;
+2. the mix a day of the ministry's site sees: the dashboard pages (/, /stats, an indicator,
+   the review), the public fake-news pages (/tin-gia, its statistics, the report form) and
+   reports posted to POST /api/tipline/reports with their own Idempotency-Key.
+
+Prints per group requests/s and p50/p95/p99 latency, every non-2xx/3xx answer (there must be
+none), and the ratio of the mix's throughput to the baseline's in the same run.
+
+    .venv/bin/python bench/load.py [--seconds 20] [--clients 50] [--backends sqlite,postgres]
+
+Target (issue 6): p95 <= 150 ms for the dashboard pages at 50 concurrent clients.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _server import Server  # noqa: E402
+
+DASHBOARD = ["/", "/stats", "/stats/ict_revenue_usd", "/review?period=2021H1"]
+PUBLIC = ["/tin-gia", "/tin-gia/thong-ke", "/phan-anh"]
+# shares of the mix: mostly reading, some reporting
+MIX = [("dashboard", 0.5), ("public", 0.35), ("intake", 0.15)]
+TARGET_P95_MS = 150.0
+
+
+def _claim(rng: random.Random, i: int) -> dict:
+    subject = rng.choice(["Bộ Y tế", "Ngân hàng Nhà nước", "Công an tỉnh", "Sở Giáo dục", "Điện lực"])
+    claim = rng.choice(["sẽ thu hồi tiền mặt cũ", "cấm xe máy vào nội thành", "phát thuốc chữa ung thư",
+                        "cho học sinh nghỉ cả tháng", "khóa tài khoản hàng loạt"])
+    return {"text": f"{subject} {claim} từ tuần sau, tin số {i} {rng.randrange(10**6)}",
+            "category": rng.choice(["health", "economy_finance", "other"]), "platform": "facebook"}
+
+
+async def _run(base: str, token: str, seconds: float, clients: int, mix: bool, seed: int) -> dict:
+    lat: dict[str, list[float]] = defaultdict(list)
+    bad: list[str] = []
+    stop = time.perf_counter() + seconds
+    counter = iter(range(10**9))
+
+    async def client(k: int) -> None:
+        rng = random.Random(seed * 1000 + k)
+        async with httpx.AsyncClient(base_url=base, timeout=30,
+                                     limits=httpx.Limits(max_connections=1)) as c:
+            while time.perf_counter() < stop:
+                group = "healthz"
+                if mix:
+                    group = rng.choices([g for g, _ in MIX], [w for _, w in MIX])[0]
+                t = time.perf_counter()
+                if group == "healthz":
+                    r = await c.get("/healthz")
+                elif group == "intake":
+                    i = next(counter)
+                    r = await c.post("/api/tipline/reports", json=_claim(rng, i), headers={
+                        "Authorization": f"Bearer {token}", "Idempotency-Key": f"load-{seed}-{i}"})
+                else:
+                    r = await c.get(rng.choice(DASHBOARD if group == "dashboard" else PUBLIC))
+                lat[group].append(time.perf_counter() - t)
+                if r.status_code >= 400:
+                    bad.append(f"{r.request.method} {r.request.url.path}: {r.status_code}")
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(client(k) for k in range(clients)))
+    return {"elapsed": time.perf_counter() - t0, "lat": lat, "bad": bad}
+
+
+def _summary(name: str, values: list[float], elapsed: float) -> tuple[str, float]:
+    ms = np.array(values) * 1000
+    p95 = float(np.percentile(ms, 95))
+    return (f"  {name:<10} {len(ms):>7,} requests {len(ms) / elapsed:>8.0f}/s   p50 {np.percentile(ms, 50):6.1f} ms"
+            f"   p95 {p95:6.1f} ms   p99 {np.percentile(ms, 99):6.1f} ms"), p95
+
+
+def bench(backend: str, seconds: float, clients: int) -> bool:
+    setup = [["sample", "load"],
+             ["users", "create", "gateway", "--role", "hotline_agent", "--password", "load-pass-123"]]
+    with Server(backend, setup) as srv:
+        token = srv.cli("users", "token", "gateway").strip().split()[-1]
+        with httpx.Client(base_url=srv.base, timeout=60) as c:  # warm caches and the claim index
+            for path in DASHBOARD + PUBLIC:
+                if c.get(path).status_code != 200:
+                    raise RuntimeError(f"{path} does not answer 200 on {backend}")
+        base = asyncio.run(_run(srv.base, token, seconds, clients, mix=False, seed=1))
+        load = asyncio.run(_run(srv.base, token, seconds, clients, mix=True, seed=2))
+    print(f"{backend}: {clients} clients, {seconds:.0f} s each, one uvicorn process")
+    line, _ = _summary("healthz", base["lat"]["healthz"], base["elapsed"])
+    print(line + "   (baseline)")
+    p95s = {}
+    for group, _ in MIX:
+        line, p95s[group] = _summary(group, load["lat"][group], load["elapsed"])
+        print(line)
+    base_rate = len(base["lat"]["healthz"]) / base["elapsed"]
+    mix_rate = sum(len(v) for v in load["lat"].values()) / load["elapsed"]
+    print(f"  mix throughput / healthz throughput = {mix_rate / base_rate:.3f}")
+    if base["bad"] or load["bad"]:
+        print(f"  ERRORS: {len(base['bad']) + len(load['bad'])}, e.g. {(base['bad'] + load['bad'])[:5]}")
+    ok = p95s["dashboard"] <= TARGET_P95_MS and not base["bad"] and not load["bad"]
+    print(f"  dashboard p95 {p95s['dashboard']:.1f} ms (target <= {TARGET_P95_MS:.0f} ms): "
+          f"{'MET' if ok else 'NOT MET'}")
+    return ok
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--backends", default="sqlite,postgres")
+    args = ap.parse_args()
+    results = [bench(b.strip(), args.seconds, args.clients) for b in args.backends.split(",") if b.strip()]
+    print(f"TARGET {'MET' if all(results) else 'NOT MET'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
