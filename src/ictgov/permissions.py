@@ -83,7 +83,8 @@ define("jobs.manage", (A.admin,), "see background jobs with their progress and e
 define("tipline.triage", (A.fact_checker, A.admin),
        "work the report queue: group, verify, record evidence and verdicts, publish; "
        "see reporters' contacts")
-define("tipline.hotline", (A.hotline_agent,), "type in a report taken by phone for a caller")
+define("tipline.hotline", (A.hotline_agent, A.admin),
+       "type in a report taken by phone for a caller (an admin may stand in for an agent)")
 define("tipline.report", None, "submit a report of suspect content and look up its status by receipt")
 define("tipline.partner", (A.hotline_agent, A.admin),
        "submit reports through the JSON API for a partner channel (chatbot, e-mail gateway)")

@@ -15,12 +15,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from ictgov import jobs, permissions
+from ictgov import jobs
 from ictgov.audit import AuditEntry, record
 from ictgov.auth import Role, User
 from ictgov.tipline import match, workflow
@@ -37,8 +37,7 @@ from ictgov.tipline.models import (
 )
 from ictgov.tipline.service import THRESHOLDS_ACTION, THRESHOLDS_ENTITY, matcher_for
 from ictgov.web import i18n
-from ictgov.web.deps import CurrentUser, SessionDep, flash, get_lang, render, require
-from ictgov.web.errors import Forbidden
+from ictgov.web.deps import SessionDep, flash, get_lang, render, require
 from ictgov.web.i18n import register
 
 router = APIRouter(tags=["tipline-staff"])
@@ -261,14 +260,7 @@ register({
 # --- helpers ------------------------------------------------------------------------------
 
 
-def _hotline_user(user: CurrentUser) -> User:
-    """A hotline agent, or an admin standing in for one."""
-    if permissions.can(user, "tipline.hotline") or (user.is_active and user.role == Role.admin.value):
-        return user
-    raise Forbidden("tipline.hotline")
-
-
-HotlineAgent = Annotated[User, Depends(_hotline_user)]
+HotlineAgent = Annotated[User, require("tipline.hotline")]
 
 
 def _today_vn() -> date:

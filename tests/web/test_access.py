@@ -1,0 +1,177 @@
+"""Access: every route of the app × every role, against one table of who may pass.
+
+The routes are read from the app itself, so a route added without a line in ACCESS fails
+`test_every_route_has_an_entry`. For each route and each role the test sends a request
+(logged in through the real login form; with the session's CSRF token on unsafe methods,
+empty bodies, and "1" for every path parameter) and checks the access gate only:
+
+- a role the table admits is never refused (no 401/403, no redirect to the login page):
+  it may still get 404 (no object 1) or 422 (empty form), which come after the gate;
+- any other role is refused: logged in -> 403; anonymous -> 401 for an API, or a redirect
+  to /login for a page.
+
+Scoped roles are bound: the province officer to Hà Nội (01), the operator to Viettel, the
+enterprise to one enterprise; whether they see only their own organisation's data is
+tested by the services (ids changed by hand), not here.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
+
+from .conftest import ANY_PAGE, CSRF_RE, login
+
+ROLES = ("anonymous", "admin", "analyst", "province_officer", "fact_checker", "hotline_agent",
+         "operator", "enterprise")
+ANY = frozenset(ROLES)  # public
+LOGGED_IN = ANY - {"anonymous"}
+
+
+def only(*roles: str) -> frozenset[str]:
+    unknown = set(roles) - set(ROLES)
+    assert not unknown, unknown
+    return frozenset(roles)
+
+
+STAFF_TIPLINE = only("fact_checker", "admin")
+IMPORTERS = only("admin", "analyst", "province_officer")
+
+# (method, path template) -> the roles that pass the gate.
+ACCESS: dict[tuple[str, str], frozenset[str]] = {
+    # operations and documentation
+    ("GET", "/healthz"): ANY,
+    ("GET", "/readyz"): ANY,
+    ("GET", "/metrics"): ANY,
+    ("GET", "/openapi.json"): ANY,
+    ("GET", "/docs"): ANY,
+    # accounts
+    ("GET", "/login"): ANY,
+    ("POST", "/login"): ANY,
+    ("POST", "/logout"): ANY,
+    ("GET", "/api/me"): LOGGED_IN,
+    # statistics
+    ("GET", "/"): ANY,
+    ("GET", "/stats"): ANY,
+    ("GET", "/stats/{code}"): ANY,
+    ("GET", "/review"): ANY,
+    ("GET", "/stats/upload"): IMPORTERS,
+    ("POST", "/stats/upload"): IMPORTERS,
+    ("POST", "/api/stats/import"): IMPORTERS,
+    ("GET", "/api/stats/indicators"): ANY,
+    ("GET", "/api/stats/values/{code}"): ANY,
+    ("GET", "/api/stats/rank/{code}"): ANY,
+    ("GET", "/api/stats/export.{fmt}"): ANY,
+    ("GET", "/api/stats/review/{period}"): ANY,
+    ("GET", "/api/stats/validate"): ANY,
+    # administration
+    ("GET", "/admin"): only("admin"),
+    ("GET", "/admin/users"): only("admin"),
+    ("POST", "/admin/users"): only("admin"),
+    ("POST", "/admin/users/{user_id}/deactivate"): only("admin"),
+    ("POST", "/admin/users/{user_id}/activate"): only("admin"),
+    ("POST", "/admin/users/{user_id}/tokens"): only("admin"),
+    ("POST", "/admin/tokens/{token_id}/revoke"): only("admin"),
+    ("GET", "/admin/audit"): only("admin"),
+    ("GET", "/admin/jobs"): only("admin"),
+    ("POST", "/admin/jobs/{job_id}/rerun"): only("admin"),
+    ("GET", "/api/jobs/{job_id}"): only("admin"),
+    # the fake-news centre: public side
+    ("GET", "/phan-anh"): ANY,
+    ("POST", "/phan-anh"): ANY,
+    ("GET", "/phan-anh/tra-cuu"): ANY,
+    ("GET", "/phan-anh/{receipt}"): ANY,
+    ("GET", "/tin-gia"): ANY,
+    ("GET", "/tin-gia/feed.atom"): ANY,
+    ("GET", "/tin-gia/thong-ke"): ANY,
+    ("GET", "/tin-gia/{slug}"): ANY,
+    ("GET", "/api/tipline/stats"): ANY,
+    ("GET", "/api/tipline/verdicts"): ANY,
+    ("GET", "/api/tipline/reports/{receipt}"): ANY,
+    ("POST", "/api/tipline/reports"): only("hotline_agent", "admin"),
+    # the fake-news centre: staff side
+    ("GET", "/kiem-chung"): STAFF_TIPLINE,
+    ("GET", "/kiem-chung/vu-viec/{case_id}"): STAFF_TIPLINE,
+    ("POST", "/kiem-chung/vu-viec/{case_id}/{action}"): STAFF_TIPLINE,
+    ("GET", "/kiem-chung/bang-chung/{evidence_id}"): STAFF_TIPLINE,
+    ("GET", "/kiem-chung/goi-y"): STAFF_TIPLINE,
+    ("POST", "/kiem-chung/goi-y/{suggestion_id}"): STAFF_TIPLINE,
+    ("GET", "/kiem-chung/nguong"): only("admin"),
+    ("POST", "/kiem-chung/nguong"): only("admin"),
+    ("GET", "/tong-dai"): only("hotline_agent", "admin"),
+    ("POST", "/tong-dai"): only("hotline_agent", "admin"),
+}
+
+BINDINGS = {"province_officer": {"province_code": "01"}, "operator": {"operator_code": "VTL"},
+            "enterprise": {"enterprise_ref": "0100109106"}}
+SKIP_METHODS = {"HEAD", "OPTIONS"}
+
+
+def app_routes(app) -> set[tuple[str, str]]:
+    found = set()
+    for rc in iter_route_contexts(app.routes):
+        path = rc.path_format or rc.path
+        if path.startswith("/static"):
+            continue
+        for method in getattr(rc.route, "methods", None) or ():
+            if method not in SKIP_METHODS:
+                found.add((method, path))
+    return found
+
+
+def test_every_route_has_an_entry(app):
+    routes = app_routes(app)
+    missing = sorted(routes - set(ACCESS))
+    assert not missing, ("routes without a line in ACCESS (tests/web/test_access.py): say which roles "
+                         f"may pass each one: {missing}")
+    stale = sorted(set(ACCESS) - routes)
+    assert not stale, f"lines in ACCESS for routes that no longer exist: {stale}"
+
+
+def _refused(role: str, path: str, response) -> bool:
+    if role == "anonymous":
+        if path.startswith("/api/"):
+            return response.status_code == 401
+        return response.status_code in (303, 307) and response.headers.get("location", "").startswith("/login") \
+            or response.status_code == 401
+    return response.status_code == 403
+
+
+@pytest.fixture
+def clients(app, make_user):
+    out = {}
+    for role in ROLES:
+        c = TestClient(app, follow_redirects=False)
+        c.__enter__()
+        if role != "anonymous":
+            make_user(f"u_{role}", role, full_name=f"Test {role}", **BINDINGS.get(role, {}))
+            assert login(c, f"u_{role}").status_code == 303, role
+        m = CSRF_RE.search(c.get(ANY_PAGE if role != "anonymous" else "/login").text)
+        out[role] = (c, m.group(1) if m else "")
+    yield out
+    for c, _ in out.values():
+        c.__exit__(None, None, None)
+
+
+def test_each_role_passes_exactly_where_the_table_says(clients):
+    wrong = []
+    for (method, template), allowed in sorted(ACCESS.items()):
+        if template in ("/logout", "/login") and method == "POST":
+            continue  # would end or change the session under test; tested in test_auth.py
+        path = re.sub(r"\{[^}]+\}", "1", template)
+        for role in ROLES:
+            client, token = clients[role]
+            kwargs = {"headers": {"X-CSRF-Token": token}} if method not in ("GET", "HEAD") else {}
+            r = client.request(method, path, **kwargs)
+            refused = _refused(role, path, r)
+            gate_refused = refused or r.status_code in (401, 403)
+            if role in allowed and gate_refused:
+                wrong.append(f"{method} {template} as {role}: refused ({r.status_code}), table admits it")
+            elif role not in allowed and not refused:
+                wrong.append(f"{method} {template} as {role}: answered {r.status_code}, table refuses it")
+            if r.status_code >= 500:
+                wrong.append(f"{method} {template} as {role}: {r.status_code}")
+    assert not wrong, "\n".join(wrong)
