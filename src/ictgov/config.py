@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     session_max_age: int = 8 * 3600
     max_upload_bytes: int = 20 * 1024 * 1024
     max_import_rows: int = 200_000
+    import_background_bytes: int = Field(
+        default=2 * 1024 * 1024,
+        description="an uploaded file larger than this is imported by a background job, with its "
+        "progress on a page, instead of in the request",
+    )
     redis_url: str | None = Field(
         default=None,
         description="redis://host:6379/0: background jobs go on this RQ queue and `ictgov worker` "

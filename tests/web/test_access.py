@@ -60,6 +60,7 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/review"): ANY,
     ("GET", "/stats/upload"): IMPORTERS,
     ("POST", "/stats/upload"): IMPORTERS,
+    ("GET", "/stats/upload/jobs/{job_id}"): IMPORTERS,
     ("POST", "/api/stats/import"): IMPORTERS,
     ("GET", "/api/stats/indicators"): ANY,
     ("GET", "/api/stats/values/{code}"): ANY,

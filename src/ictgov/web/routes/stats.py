@@ -10,14 +10,16 @@ from typing import Annotated, Any
 
 import polars as pl
 from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from ictgov.auth import Role, User
+from ictgov import jobs
+from ictgov.auth import User
 from ictgov.stats import charts, export
 from ictgov.stats.figures import FigureError, Figures
-from ictgov.stats.ingest import ImportRejected, import_observations
+from ictgov.stats import import_job
+from ictgov.stats.ingest import ImportRejected
 from ictgov.stats.periods import PeriodError, parse_period
 from ictgov.stats.report import build_review, format_number, render_body, review_config
 from ictgov.stats.report import render as render_review
@@ -83,6 +85,12 @@ register({
     "stats.upload.row": ("Dòng", "Row"),
     "stats.upload.column": ("Cột", "Column"),
     "stats.upload.problem": ("Lỗi", "Problem"),
+    "stats.upload.job_missing": ("Không có lượt nhập này.", "No such import."),
+    "stats.upload.job_running": ("Tệp {file} lớn nên được nhập ở chế độ nền: {state}, {pct}%. Trang tự cập nhật.",
+                                 "{file} is large, so it is imported in the background: {state}, {pct}%. "
+                                 "This page refreshes itself."),
+    "stats.upload.job_failed": ("Lượt nhập {file} gặp lỗi hệ thống và đã được ghi lại cho quản trị viên: {error}",
+                                "The import of {file} failed and was recorded for the administrators: {error}"),
     "stats.upload.done": ("Đã nhập {file}: {created} mới, {revised} điều chỉnh, {unchanged} không đổi.",
                           "Imported {file}: {created} new, {revised} revised, {unchanged} unchanged."),
     "stats.upload.new_elements": ("Chỉ tiêu mới được tạo", "New data elements created"),
@@ -217,8 +225,15 @@ async def upload(
         ctx["errors"] = [{"row": None, "column": "file", "message": "stats.upload.too_big", "i18n": True,
                           "kw": {"mb": settings.max_upload_bytes // (1024 * 1024)}}]
         return render(request, "stats/upload.html", ctx, status_code=413)
+    if len(data) > settings.import_background_bytes:
+        path = import_job.store_upload(settings.data_dir, data, file.filename)
+        info = jobs.enqueue(import_job.JOB, idempotency_key=import_job.job_key(user, path), path=str(path),
+                            filename=file.filename, user_id=user.id, strict=strict,
+                            number_format=number_format or None, max_rows=settings.max_import_rows)
+        return RedirectResponse(f"/stats/upload/jobs/{info.id}", status_code=303)
     try:
-        report = _import(db, data, file.filename, user, strict, number_format or None, settings.max_import_rows)
+        report = import_job.run_import(db, data, file.filename, user, strict=strict,
+                                       number_format=number_format or None, max_rows=settings.max_import_rows)
     except ImportRejected as exc:
         ctx["errors"] = [e.as_dict() for e in exc.errors]
         return render(request, "stats/upload.html", ctx, status_code=422)
@@ -226,15 +241,20 @@ async def upload(
     return render(request, "stats/upload.html", ctx)
 
 
-def _import(db: Session, data: bytes, filename: str, user: User, strict: bool,
-            number_format: str | None, max_rows: int) -> dict[str, Any]:
-    scope = {user.province_code} if user.role == Role.province_officer.value else None
-    report = import_observations(db, data, filename, user=user, strict=strict, number_format=number_format,
-                                 scope_area_codes=scope, max_rows=max_rows)
-    db.flush()
-    fig = Figures.load(db)
-    report.violations = [v.as_dict() for v in run_rules(db, fig)][:200]
-    return report.as_dict()
+@router.get("/stats/upload/jobs/{job_id}", include_in_schema=False)
+def upload_job(request: Request, job_id: str, user: Annotated[User, require("stats.import")]):
+    """The progress of a large import and then its report or errors; only for who started it."""
+    info = jobs.get(job_id)
+    if info is None or info.name != import_job.JOB or info.kwargs.get("user_id") != user.id:
+        raise HTTPException(404, "stats.upload.job_missing")
+    ctx: dict[str, Any] = {"errors": None, "report": None, "job": info,
+                           "filename": info.kwargs.get("filename", "")}
+    result = info.result if info.status == "finished" and isinstance(info.result, dict) else None
+    if result is not None and result.get("ok"):
+        ctx["report"] = result
+    elif result is not None:
+        ctx["errors"] = result.get("errors", [])
+    return render(request, "stats/upload.html", ctx, status_code=422 if ctx["errors"] else 200)
 
 
 @router.get("/stats/{code}", include_in_schema=False)
@@ -387,8 +407,8 @@ async def api_import(
     if len(data) > settings.max_upload_bytes:
         raise HTTPException(413, f"file: larger than {settings.max_upload_bytes} bytes")
     try:
-        report = _import(db, data, file.filename or "upload.csv", user, strict, number_format,
-                         settings.max_import_rows)
+        report = import_job.run_import(db, data, file.filename or "upload.csv", user, strict=strict,
+                                       number_format=number_format, max_rows=settings.max_import_rows)
     except ImportRejected as exc:
         request.state.rollback_only = True
         return JSONResponse({"ok": False, "errors": [e.as_dict() for e in exc.errors]}, status_code=422)
