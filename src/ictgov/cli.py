@@ -244,6 +244,26 @@ def sample_load() -> None:
         if "skipped" not in demo:
             sync(s)
             console.print(f"fake-news centre demo: {demo['reports']} reports about {demo['claims']} claims")
+    from ictgov.antispam.demo import load_demo as load_antispam_demo
+    from ictgov.antispam.observations import sync as sync_antispam
+
+    with session_scope() as s:
+        admin = s.scalar(select(User).where(User.role == Role.admin.value).order_by(User.id))
+        demo = load_antispam_demo(s, admin)
+        if "skipped" not in demo:
+            sync_antispam(s)
+            console.print(f"anti-spam demo: {demo['reports']} reports, {demo['flagged']} numbers flagged")
+    with session_scope() as s:
+        from ictgov.dx.demo import load_demo as load_dx_demo
+        from ictgov.dx.observations import sync as sync_dx
+
+        admin = s.scalar(select(User).where(User.role == Role.admin.value).order_by(User.id))
+        dx = load_dx_demo(s, admin)
+        if "skipped" not in dx:
+            sync_dx(s)
+            console.print(f"digital-transformation demo: {dx['enterprises']} enterprises, {dx['assessments']} "
+                          f"assessments, {dx['solutions']} solutions, a DTI ranking; enterprise login: user "
+                          f"[cyan]{dx['user']}[/], password [cyan]{dx['password']}[/]")
 
 
 @app.command("serve")

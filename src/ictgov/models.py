@@ -1,8 +1,19 @@
 """Every table of the platform, imported in one place so Alembic sees the whole schema."""
 
+from ictgov.antispam.models import (  # noqa: F401
+    Appeal,
+    BlockEntry,
+    DncEntry,
+    FlaggedNumber,
+    OneTimeCode,
+    SpamReport,
+    SpamTraffic,
+    Survey,
+)
 from ictgov.audit import AuditEntry  # noqa: F401
 from ictgov.auth import ApiToken, User  # noqa: F401
 from ictgov.db import Base
+from ictgov.dx.models import Adoption, Assessment, DtiResult, DtiUpload, Enterprise, Solution  # noqa: F401
 from ictgov.stats.models import (  # noqa: F401
     Area,
     AreaSuccession,

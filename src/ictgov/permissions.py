@@ -99,8 +99,16 @@ define("antispam.staff", (A.admin, A.analyst),
 define("antispam.dnc_check", (A.enterprise, A.operator, A.admin),
        "check a list of numbers against the do-not-call registry (learn only which may not "
        "be contacted)")
+define("antispam.gateway", (A.admin, A.operator),
+       "post the SMS that citizens send to the short code 5656 (an SMS gateway's account, API token)")
 define("dx.assess", (A.enterprise,),
        "take and read the digital-transformation self-assessment: own enterprise only")
+define("dx.catalogue", (A.admin,), "keep the catalogue of digital solutions: add, change, withdraw")
+define("dx.dti_upload", (A.admin, A.analyst),
+       "upload provincial digital-transformation index (DTI) files; compute and publish rankings")
+define("dx.ranking", None, "read the provincial DTI ranking: index, rank and rank interval")
+define("dx.dti_detail", (A.admin, A.analyst, A.province_officer),
+       "read a province's DTI detail (indicator values, pillar groups): a province officer its own only")
 del A
 
 

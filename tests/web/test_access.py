@@ -39,6 +39,8 @@ def only(*roles: str) -> frozenset[str]:
 
 STAFF_TIPLINE = only("fact_checker", "admin")
 IMPORTERS = only("admin", "analyst", "province_officer")
+ANTISPAM_STAFF = only("admin", "analyst")
+ANTISPAM_HANDLERS = only("operator", "admin", "analyst")  # an operator: its own network only
 
 # (method, path template) -> the roles that pass the gate.
 ACCESS: dict[tuple[str, str], frozenset[str]] = {
@@ -104,6 +106,64 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/kiem-chung/nguong"): only("admin"),
     ("GET", "/tong-dai"): only("hotline_agent", "admin"),
     ("POST", "/tong-dai"): only("hotline_agent", "admin"),
+    # anti-spam: citizens
+    ("GET", "/chan-rac"): ANY,
+    ("GET", "/chan-rac/phan-anh"): ANY,
+    ("POST", "/chan-rac/phan-anh"): ANY,
+    ("GET", "/chan-rac/xac-nhan/{ref}"): ANY,
+    ("POST", "/chan-rac/xac-nhan/{ref}"): ANY,
+    ("GET", "/chan-rac/tra-cuu"): ANY,
+    ("GET", "/chan-rac/phan-anh/{receipt}"): ANY,
+    ("GET", "/chan-rac/dnc"): ANY,
+    ("POST", "/chan-rac/dnc"): ANY,
+    ("GET", "/chan-rac/khieu-nai"): ANY,
+    ("POST", "/chan-rac/khieu-nai"): ANY,
+    ("GET", "/chan-rac/khieu-nai/{receipt}"): ANY,
+    ("GET", "/api/antispam/reports/{receipt}"): ANY,
+    # anti-spam: SMS gateway, advertisers, operators (own network) and ministry staff
+    ("POST", "/api/antispam/sms-inbound"): only("admin", "operator"),
+    ("POST", "/api/antispam/dnc/check"): only("enterprise", "operator", "admin"),
+    ("POST", "/api/antispam/surveys/{survey_id}/answer"): only("operator"),
+    ("GET", "/nha-mang"): ANTISPAM_HANDLERS,
+    ("GET", "/nha-mang/phan-anh"): ANTISPAM_HANDLERS,
+    ("GET", "/nha-mang/phan-anh/{report_id}"): ANTISPAM_HANDLERS,
+    ("GET", "/nha-mang/phan-anh/{report_id}/bang-chung"): ANTISPAM_HANDLERS,
+    ("POST", "/nha-mang/phan-anh/{report_id}/tra-loi"): ANTISPAM_HANDLERS,
+    ("POST", "/nha-mang/phan-anh/{report_id}/nhan"): ANTISPAM_STAFF,
+    ("GET", "/nha-mang/so-nghi-van"): ANTISPAM_HANDLERS,
+    ("POST", "/nha-mang/so-nghi-van/{flag_id}/{action}"): ANTISPAM_HANDLERS,
+    ("GET", "/nha-mang/danh-sach-chan"): ANTISPAM_HANDLERS,
+    ("GET", "/nha-mang/danh-sach-chan.csv"): ANTISPAM_HANDLERS,
+    ("POST", "/nha-mang/danh-sach-chan/da-chan"): ANTISPAM_HANDLERS,
+    ("GET", "/nha-mang/khieu-nai"): ANTISPAM_HANDLERS,
+    ("POST", "/nha-mang/khieu-nai/{appeal_id}"): ANTISPAM_STAFF,
+    ("GET", "/chan-rac/quan-ly"): ANTISPAM_STAFF,
+    ("GET", "/chan-rac/quan-ly/quang-cao"): ANTISPAM_STAFF,
+    ("POST", "/chan-rac/quan-ly/quang-cao"): ANTISPAM_STAFF,
+    ("GET", "/api/antispam/figures"): ANTISPAM_STAFF,
+    # digital transformation
+    ("GET", "/chuyen-doi-so"): ANY,
+    ("GET", "/chuyen-doi-so/doanh-nghiep"): only("enterprise"),
+    ("POST", "/chuyen-doi-so/doanh-nghiep"): only("enterprise"),
+    ("POST", "/chuyen-doi-so/danh-gia"): only("enterprise"),
+    ("GET", "/chuyen-doi-so/danh-gia/{assessment_id}"): only("enterprise"),
+    ("POST", "/chuyen-doi-so/danh-gia/{assessment_id}/luu"): only("enterprise"),
+    ("POST", "/chuyen-doi-so/danh-gia/{assessment_id}/nop"): only("enterprise"),
+    ("GET", "/chuyen-doi-so/danh-gia/{assessment_id}/ket-qua"): only("enterprise"),
+    ("POST", "/chuyen-doi-so/giai-phap/{solution_id}/ap-dung"): only("enterprise"),
+    ("GET", "/chuyen-doi-so/quan-tri/giai-phap"): only("admin"),
+    ("POST", "/chuyen-doi-so/quan-tri/giai-phap"): only("admin"),
+    ("GET", "/chuyen-doi-so/quan-tri/giai-phap/{solution_id}"): only("admin"),
+    ("POST", "/chuyen-doi-so/quan-tri/giai-phap/{solution_id}"): only("admin"),
+    ("POST", "/chuyen-doi-so/quan-tri/giai-phap/{solution_id}/xoa"): only("admin"),
+    ("GET", "/chuyen-doi-so/dti"): ANY,
+    ("GET", "/chuyen-doi-so/dti/tai-len"): only("admin", "analyst"),
+    ("POST", "/chuyen-doi-so/dti/tai-len"): only("admin", "analyst"),
+    ("GET", "/chuyen-doi-so/dti/{framework}/{area_code}"): IMPORTERS,  # officer: own province ("1" = 01)
+    ("GET", "/api/dx/frameworks"): ANY,
+    ("POST", "/api/dx/dti"): only("admin", "analyst"),
+    ("GET", "/api/dx/dti/{framework}/{year}"): ANY,
+    ("GET", "/api/dx/dti/{framework}/areas/{area_code}"): IMPORTERS,
 }
 
 BINDINGS = {"province_officer": {"province_code": "01"}, "operator": {"operator_code": "VTL"},

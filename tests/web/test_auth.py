@@ -263,7 +263,8 @@ def test_operator_token_reports_its_binding(client, make_user, engine):
     make_user("vtl", "operator", operator_code="VTL")
     token = token_for(engine, "vtl")
     body = client.get("/api/me", headers={"Authorization": f"Bearer {token}"}).json()
-    assert body["operator_code"] == "VTL" and body["permissions"] == ["antispam.dnc_check", "antispam.operator"]
+    assert body["operator_code"] == "VTL" and body["permissions"] == ["antispam.dnc_check", "antispam.gateway",
+                                                                  "antispam.operator"]
 
 
 def test_bad_revoked_or_deactivated_tokens_are_401(client, make_user, engine):

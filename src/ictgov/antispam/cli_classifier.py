@@ -48,8 +48,11 @@ def train_cmd(
 
 @app.command("retrain")
 def retrain_cmd(
-    confirmed: Path = typer.Option(..., "--confirmed",
+    confirmed: Path = typer.Option(None, "--confirmed",
                                    help="messages confirmed by staff: label<TAB>text, as --data"),
+    from_reports: bool = typer.Option(False, "--from-reports",
+                                      help="take the confirmed messages from the citizens' reports "
+                                           "that staff labelled spam or ham (the database)"),
     base: list[Path] = typer.Option(None, "--base",
                                     help="base training files (repeatable); default: the shipped "
                                          "model's, from ../shared/data"),
@@ -66,8 +69,20 @@ def retrain_cmd(
         missing = [str(p) for p in base if not p.is_file()]
         if missing:
             raise _fail(f"the default base files are not here ({', '.join(missing)}): give --base")
+    if (confirmed is None) == (not from_reports):
+        raise _fail("give --confirmed FILE or --from-reports (one of them)")
     try:
-        model = retrain(base, read_tsv(confirmed), out, evaluate_folds=evaluate, progress=_status)
+        if from_reports:
+            from ictgov.antispam.reports import confirmed_pairs
+            from ictgov.db import session_scope
+
+            with session_scope() as s:
+                pairs = confirmed_pairs(s)
+            if not pairs:
+                raise _fail("no report has been labelled spam or ham by staff yet")
+        else:
+            pairs = read_tsv(confirmed)
+        model = retrain(base, pairs, out, evaluate_folds=evaluate, progress=_status)
     except (DataError, ValueError) as exc:
         raise _fail(str(exc)) from None
     _status(f"model {model.card_['model_id']} written to {out} "

@@ -1,9 +1,11 @@
-"""`ictgov antispam` commands of citizens' reports: the 5656 short code."""
+"""`ictgov antispam` commands of citizens' reports and scans: the 5656 short code, loading a
+scan's flags, and the figures in the stats store."""
 
 from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -36,3 +38,42 @@ def shortcode_cmd(
                      f"content: {msg.content or '-'}\nreply:   {msg.reply}\n")
     if msg.problem:
         sys.stdout.write(f"problem: {msg.problem}\n")
+
+
+@app.command("load-scan")
+def load_scan_cmd(
+    numbers: Path = typer.Argument(..., help="a scan's CSV (ictgov antispam scan ... --out FILE)"),
+    days: Path = typer.Option(None, "--days", help="the scan's flagged number-days (--days-out FILE)"),
+    name: str = typer.Option(..., "--name", help="what to call this scan (e.g. viettel-2026-01)"),
+) -> None:
+    """Load a scan's flagged numbers for the operators to confirm (and its daily spam traffic)."""
+    from ictgov.antispam.flags import FlagError, load_scan
+    from ictgov.db import session_scope
+
+    for path in (numbers, days):
+        if path is not None and not path.is_file():
+            err.print(f"[bold red]error:[/] {path}: no such file", highlight=False)
+            raise typer.Exit(2)
+    try:
+        with session_scope() as s:
+            counts = load_scan(s, numbers, scan=name, days=days)
+    except (FlagError, ValueError) as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    sys.stdout.write(f"{counts['flagged']} numbers flagged, {counts['updated']} updated, "
+                     f"{counts['days']} operator-days of spam traffic\n")
+
+
+@app.command("sync-stats")
+def sync_stats_cmd() -> None:
+    """Record reports, flags, blocks and detected spam in the stats store (by month and operator)."""
+    from ictgov.antispam.observations import sync
+    from ictgov.db import session_scope
+
+    with session_scope() as s:
+        report = sync(s)
+    if report is None:
+        sys.stdout.write("nothing to record yet\n")
+        return
+    sys.stdout.write(f"{report.created} observations recorded, {report.revised} revised, "
+                     f"{report.unchanged} unchanged\n")

@@ -256,3 +256,17 @@ def _print_score(result, fw, lang: str) -> None:
         console.print(f"[yellow]incomplete:[/] {len(result.unanswered)} of {len(result.points)} criteria "
                       f"unanswered ({', '.join(result.unanswered[:8])}{' ...' if len(result.unanswered) > 8 else ''})")
     console.print(f"framework {fw.ref}, digest {fw.digest[:12]}")
+
+
+@app.command("sync-stats")
+def sync_stats_cmd() -> None:
+    """Record the self-assessments (assessed, levels by province, sector and size, pillar averages) as figures."""
+    from ictgov.db import session_scope
+    from ictgov.dx.observations import sync
+
+    with session_scope() as s:
+        report = sync(s)
+    if report is None:
+        console.print("no submitted assessments yet: nothing to record")
+    else:
+        console.print(f"recorded: {report.created} new, {report.revised} revised, {report.unchanged} unchanged")

@@ -216,6 +216,7 @@ register({
     "nav.tipline_report": ("Phản ánh", "Report"),
     "nav.factcheck": ("Kiểm chứng", "Fact-checking"),
     "nav.hotline": ("Tổng đài", "Hotline"),
+    "nav.dx": ("Chuyển đổi số", "Digital transformation"),
     "nav.login": ("Đăng nhập", "Log in"),
     "nav.logout": ("Đăng xuất", "Log out"),
     "nav.signed_in_as": ("Tài khoản: {name}", "Signed in as {name}"),

@@ -26,6 +26,8 @@ ROUTERS: list[str | APIRouter] = [
     "ictgov.web.routes.admin",
     "ictgov.web.routes.jobs",
     "ictgov.web.routes.tipline_staff",
+    "ictgov.web.routes.antispam",
+    "ictgov.web.routes.dx",
 ]
 
 
