@@ -23,6 +23,10 @@ class Role(str, enum.Enum):
     hotline_agent = "hotline_agent"
     operator = "operator"
     enterprise = "enterprise"
+    # dx, press and SMEdx (issue 7)
+    press_agency = "press_agency"  # a press agency assessing its own digital maturity
+    appraiser = "appraiser"  # a member of the appraisal council that reviews and certifies
+    provider = "provider"  # a Vietnamese platform provider in the SME programme (its tax code)
 
 
 # Roles that act for one organisation must name it; the others must not.
@@ -30,6 +34,9 @@ BOUND_TO = {
     Role.province_officer: "province_code",
     Role.operator: "operator_code",
     Role.enterprise: "enterprise_ref",
+    Role.press_agency: "agency_ref",
+    # A provider is an enterprise, known by its tax code like any other.
+    Role.provider: "enterprise_ref",
 }
 
 
@@ -45,6 +52,7 @@ class User(Base):
     province_code: Mapped[str | None] = mapped_column(String(16))
     operator_code: Mapped[str | None] = mapped_column(String(32))
     enterprise_ref: Mapped[str | None] = mapped_column(String(32))
+    agency_ref: Mapped[str | None] = mapped_column(String(32))
     is_active: Mapped[bool] = mapped_column(default=True)
     lang: Mapped[str] = mapped_column(String(2), default="vi")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -102,6 +110,7 @@ def create_user(
     province_code: str | None = None,
     operator_code: str | None = None,
     enterprise_ref: str | None = None,
+    agency_ref: str | None = None,
     actor: User | None = None,
 ) -> User:
     from ictgov.audit import record
@@ -123,6 +132,7 @@ def create_user(
         "province_code": province_code,
         "operator_code": operator_code,
         "enterprise_ref": enterprise_ref,
+        "agency_ref": agency_ref,
     }
     needed = BOUND_TO.get(role)
     for field, value in bindings.items():
@@ -150,7 +160,7 @@ def create_user(
 
 
 def _role_for(field: str) -> str:
-    return next(r.value for r, f in BOUND_TO.items() if f == field)
+    return " or ".join(r.value for r, f in BOUND_TO.items() if f == field)
 
 
 def user_public_dict(user: User) -> dict:
@@ -160,6 +170,7 @@ def user_public_dict(user: User) -> dict:
         "province_code": user.province_code,
         "operator_code": user.operator_code,
         "enterprise_ref": user.enterprise_ref,
+        "agency_ref": user.agency_ref,
         "is_active": user.is_active,
     }
 

@@ -155,13 +155,14 @@ def restore_cmd(
 def users_create(
     username: str,
     role: str = typer.Option(..., "--role", help="admin, analyst, province_officer, fact_checker, "
-                             "hotline_agent, operator, enterprise"),
+                             "hotline_agent, operator, enterprise, press_agency, appraiser, provider"),
     password: str = typer.Option(None, "--password", help="generated and printed when omitted"),
     full_name: str = typer.Option("", "--name"),
     email: str = typer.Option(None, "--email"),
     province: str = typer.Option(None, "--province", help="GSO code, for province_officer"),
     operator: str = typer.Option(None, "--operator", help="operator code, for operator"),
-    enterprise: str = typer.Option(None, "--enterprise", help="tax code, for enterprise"),
+    enterprise: str = typer.Option(None, "--enterprise", help="tax code, for enterprise or provider"),
+    agency: str = typer.Option(None, "--agency", help="press agency code, for press_agency"),
 ) -> None:
     """Create a user with one role."""
     from ictgov.auth import AccountError, create_user
@@ -171,7 +172,8 @@ def users_create(
     try:
         with session_scope() as s:
             create_user(s, username, password, role, full_name=full_name, email=email,
-                        province_code=province, operator_code=operator, enterprise_ref=enterprise)
+                        province_code=province, operator_code=operator, enterprise_ref=enterprise,
+                        agency_ref=agency)
     except AccountError as exc:
         fail(str(exc))
     console.print(f"created {username} ({role})" + (f", password: {password}" if generated else ""))

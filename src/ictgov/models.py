@@ -13,7 +13,18 @@ from ictgov.antispam.models import (  # noqa: F401
 from ictgov.audit import AuditEntry  # noqa: F401
 from ictgov.auth import ApiToken, User  # noqa: F401
 from ictgov.db import Base
-from ictgov.dx.models import Adoption, Assessment, DtiResult, DtiUpload, Enterprise, Solution  # noqa: F401
+from ictgov.dx.models import (  # noqa: F401
+    Adoption,
+    Assessment,
+    DtiResult,
+    DtiUpload,
+    Enterprise,
+    PressAgency,
+    PressAssessment,
+    Provider,
+    Solution,
+    Uptake,
+)
 from ictgov.stats.models import (  # noqa: F401
     Area,
     AreaSuccession,

@@ -31,7 +31,7 @@ from ictgov.auth import BOUND_TO, Role
 if TYPE_CHECKING:
     from ictgov.auth import User
 
-SCOPE_FIELDS = ("province_code", "operator_code", "enterprise_ref")
+SCOPE_FIELDS = ("province_code", "operator_code", "enterprise_ref", "agency_ref")
 
 
 @dataclass(frozen=True)
@@ -109,6 +109,20 @@ define("dx.dti_upload", (A.admin, A.analyst),
 define("dx.ranking", None, "read the provincial DTI ranking: index, rank and rank interval")
 define("dx.dti_detail", (A.admin, A.analyst, A.province_officer),
        "read a province's DTI detail (indicator values, pillar groups): a province officer its own only")
+# --- dx: press agencies (Decision 951) and the SME programme (SMEdx) ---------------------
+define("dx.press_assess", (A.press_agency,),
+       "take and read the press digital-maturity self-assessment: own agency only")
+define("dx.press_review", (A.appraiser, A.admin),
+       "appraisal council: read every agency's assessment, adjust criterion scores with a reason, "
+       "return to the agency, certify")
+define("dx.press_ranking", None, "read the ranking of certified press agencies and check a certificate")
+define("dx.smedx_catalogue", None, "browse the SME programme's approved platforms")
+define("dx.smedx_submit", (A.provider,),
+       "submit and change platforms for the SME programme and see their leads: own provider only")
+define("dx.smedx_review", (A.admin, A.analyst),
+       "evaluate platforms submitted to the SME programme (approve, reject with reasons); see uptake")
+define("dx.smedx_use", (A.enterprise,),
+       "register interest in a programme platform or start its free period: own enterprise only")
 del A
 
 
@@ -128,6 +142,7 @@ def can(
     province_code: str | None = None,
     operator_code: str | None = None,
     enterprise_ref: str | None = None,
+    agency_ref: str | None = None,
 ) -> bool:
     """Whether ``user`` (None: anonymous) holds ``perm``, for the organisation named if any."""
     p = get(perm)
@@ -148,7 +163,7 @@ def can(
     if own is None:
         return False  # a scoped account without its organisation may do nothing scoped
     asked = {"province_code": province_code, "operator_code": operator_code,
-             "enterprise_ref": enterprise_ref}
+             "enterprise_ref": enterprise_ref, "agency_ref": agency_ref}
     asked = {k: v for k, v in asked.items() if v is not None}
     if not asked:
         return True  # may do it at all: for its own organisation

@@ -221,7 +221,7 @@ def test_index_checks():
 
 
 def test_unknown_kind_and_not_a_mapping():
-    assert "kind must be one of enterprise, index" in str(_refused({"kind": "ministry"}))
+    assert "kind must be one of enterprise, maturity, index" in str(_refused({"kind": "ministry"}))
     with pytest.raises(FrameworkError, match="YAML mapping"):
         load_text("- a\n- b\n", "list.yaml")
     with pytest.raises(FrameworkError, match=r"bad.yaml:2: YAML"):

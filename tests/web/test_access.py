@@ -26,7 +26,7 @@ from fastapi.testclient import TestClient
 from .conftest import ANY_PAGE, CSRF_RE, login
 
 ROLES = ("anonymous", "admin", "analyst", "province_officer", "fact_checker", "hotline_agent",
-         "operator", "enterprise")
+         "operator", "enterprise", "press_agency", "appraiser", "provider")
 ANY = frozenset(ROLES)  # public
 LOGGED_IN = ANY - {"anonymous"}
 
@@ -167,7 +167,8 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
 }
 
 BINDINGS = {"province_officer": {"province_code": "01"}, "operator": {"operator_code": "VTL"},
-            "enterprise": {"enterprise_ref": "0100109106"}}
+            "enterprise": {"enterprise_ref": "0100109106"}, "press_agency": {"agency_ref": "BC-0001"},
+            "provider": {"enterprise_ref": "0101248141"}}
 SKIP_METHODS = {"HEAD", "OPTIONS"}
 
 

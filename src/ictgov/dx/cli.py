@@ -54,7 +54,7 @@ def _num(x) -> str:
 @app.command("frameworks")
 def frameworks_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
     """The bundled frameworks, each checked as it is loaded."""
-    from ictgov.dx.framework import EnterpriseFramework, FrameworkError, available
+    from ictgov.dx.framework import EnterpriseFramework, FrameworkError, MaturityFramework, available
 
     try:
         found = available()
@@ -62,7 +62,7 @@ def frameworks_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
         _fail(exc.lines(), as_json, header="a bundled framework does not pass its checks")
     rows = []
     for fw in found:
-        if isinstance(fw, EnterpriseFramework):
+        if isinstance(fw, (EnterpriseFramework, MaturityFramework)):
             parts = (f"{len(fw.pillars)} pillars, {sum(len(p.components) for p in fw.pillars)} components, "
                      f"{len(fw.criteria)} criteria, levels 0–{fw.top_level}")
         else:

@@ -1,11 +1,15 @@
 """Frameworks: the versioned YAML files that define an assessment, loaded and checked.
 
-Two kinds share one file format:
+Three kinds share one file format:
 
 - ``enterprise``: pillars > components > criteria, each criterion answered on a named answer
   scale whose options carry a share of the criterion's points, and level rules (a pillar's
   level from its share of the pillar maximum, the overall level from the total and a count
   of pillars at the level). Decision 1970/QĐ-BTTTT's SME index is one.
+- ``maturity``: pillars > components > criteria answered on scales as above, and levels by
+  the total alone, each from a published or chosen cut-off ("at least 90 points is Xuất
+  sắc"); an appraisal council may then adjust any criterion's points. Decision
+  951/QĐ-BTTTT's press digital-maturity index is one.
 - ``index``: a composite index of areas, main indicators (each a value in [0, 1]) with
   points, grouped into pillar groups; index = Σ value × points / total (Decision 922).
 
@@ -48,6 +52,7 @@ __all__ = [
     "Framework",
     "FrameworkError",
     "IndexFramework",
+    "MaturityFramework",
     "Problem",
     "Text",
     "available",
@@ -58,7 +63,7 @@ __all__ = [
     "yaml_load",
 ]
 
-KINDS = ("enterprise", "index")
+KINDS = ("enterprise", "maturity", "index")
 # Larger sets of reachable pillar scores are not enumerated (the check is skipped): a
 # framework with fractional shares on many criteria could otherwise take unbounded time.
 _REACHABLE_CAP = 50_000
@@ -222,12 +227,19 @@ class Scale(_Model):
         return {o.code: o for o in self.options}
 
 
+# Where a figure of a framework comes from: the published text, or the project's reading
+# where the text is silent (to be replaced by the official figure, in a new version, when
+# it is found). Optional: a file that does not say defers to its ``reading`` paragraph.
+Basis = Literal["published", "reading"]
+
+
 class Criterion(_Model):
     code: Code
     text: Text
     points: Exact
     scale: str
     help: Text | None = None
+    basis: Basis | None = None
 
 
 class Component(_Model):
@@ -235,6 +247,7 @@ class Component(_Model):
     name: Text
     points: Exact
     criteria: list[Criterion] = Field(min_length=1)
+    basis: Basis | None = None
 
 
 class Pillar(_Model):
@@ -242,6 +255,7 @@ class Pillar(_Model):
     name: Text
     points: Exact
     components: list[Component] = Field(min_length=1)
+    basis: Basis | None = None
 
     @property
     def criteria(self) -> Iterator[Criterion]:
@@ -310,6 +324,48 @@ class EnterpriseFramework(_FrameworkBase):
         return self.answer_scales[criterion.scale]
 
 
+class MaturityLevel(_Model):
+    level: int
+    name: Text
+    # The total that reaches this level (inclusive: "90 and above"); none for level 0.
+    total_at_least: Exact | None = None
+    basis: Basis | None = None
+
+
+class MaturityFramework(_FrameworkBase):
+    """Levels by the total alone; criteria scored as in an enterprise framework."""
+
+    kind: Literal["maturity"]
+    # Who is assessed (a press agency ...): shown in pages, never interpreted.
+    unit: Code
+    answer_scales: dict[Code, Scale]
+    levels: list[MaturityLevel] = Field(min_length=2)
+    pillars: list[Pillar] = Field(min_length=1)
+
+    @cached_property
+    def criteria(self) -> dict[str, tuple[Pillar, Component, Criterion]]:
+        """Criterion code -> (pillar, component, criterion), in questionnaire order."""
+        return {c.code: (p, comp, c) for p in self.pillars for comp in p.components for c in comp.criteria}
+
+    @property
+    def top_level(self) -> int:
+        return self.levels[-1].level
+
+    def level_name(self, level: int) -> Text:
+        return self.levels[level].name
+
+    def scale_of(self, criterion: Criterion) -> Scale:
+        return self.answer_scales[criterion.scale]
+
+    def level_of(self, total: Fraction) -> int:
+        """The highest level whose cut-off the total reaches."""
+        level = 0
+        for rule in self.levels[1:]:
+            if total >= rule.total_at_least:
+                level = rule.level
+        return level
+
+
 class Group(_Model):
     code: Code
     name: Text
@@ -340,7 +396,7 @@ class IndexFramework(_FrameworkBase):
         return [i for i in self.indicators if i.group == group]
 
 
-Framework = EnterpriseFramework | IndexFramework
+Framework = EnterpriseFramework | MaturityFramework | IndexFramework
 
 
 # -- checks beyond the types ------------------------------------------------------------------
@@ -374,6 +430,12 @@ def _reachable(pillar: Pillar, scales: dict[str, Scale]) -> set[Fraction] | None
 
 
 def _check_enterprise(fw: EnterpriseFramework) -> Iterator[tuple[tuple, str]]:
+    yield from _check_questionnaire(fw)
+    yield from _check_levels(fw)
+
+
+def _check_questionnaire(fw: EnterpriseFramework | MaturityFramework) -> Iterator[tuple[tuple, str]]:
+    """Codes unique, scales known and reachable, points that add up from criteria to the total."""
     pillars = fw.pillars
     yield from _duplicates([(p.code, ("pillars", i, "code")) for i, p in enumerate(pillars)], "pillar")
     yield from _duplicates([(c.code, ("pillars", i, "components", j, "code"))
@@ -416,7 +478,28 @@ def _check_enterprise(fw: EnterpriseFramework) -> Iterator[tuple[tuple, str]]:
     if pillars_sum != fw.total:
         yield ("total",), f"{_fmt(fw.total)} declared, the {len(pillars)} pillars add up to {_fmt(pillars_sum)}"
 
-    yield from _check_levels(fw)
+
+def _check_maturity(fw: MaturityFramework) -> Iterator[tuple[tuple, str]]:
+    yield from _check_questionnaire(fw)
+    levels = fw.levels
+    for i, lv in enumerate(levels):
+        if lv.level != i:
+            yield ("levels", i, "level"), f"levels must be numbered 0, 1, 2 ... in order; found {lv.level} at position {i}"
+            return
+    if levels[0].total_at_least is not None:
+        yield ("levels", 0, "total_at_least"), "level 0 is where everyone starts: it takes no cut-off"
+    previous = Fraction(0)
+    for i, lv in enumerate(levels[1:], start=1):
+        loc = ("levels", i, "total_at_least")
+        cut = lv.total_at_least
+        if cut is None:
+            yield loc, f"level {i} needs total_at_least"
+            return
+        if not 0 < cut <= fw.total:
+            yield loc, f"cannot be met: the total is between 0 and {_fmt(fw.total)}, the cut-off is {_fmt(cut)}"
+        elif cut <= previous:
+            yield loc, f"must be above level {i - 1}'s {_fmt(previous)}"
+        previous = cut
 
 
 def _check_levels(fw: EnterpriseFramework) -> Iterator[tuple[tuple, str]]:
@@ -513,20 +596,25 @@ def load_text(text: str, source: str = "<text>") -> Framework:
     if not isinstance(data, dict):
         raise FrameworkError(source, [Problem("", "a framework is a YAML mapping (id, version, kind, ...)", 1)])
     kind = data.get("kind")
-    models = {"enterprise": EnterpriseFramework, "index": IndexFramework}
+    models = {"enterprise": EnterpriseFramework, "maturity": MaturityFramework, "index": IndexFramework}
     if kind not in models:
         raise FrameworkError(source, [problem(("kind",), f"kind must be one of {', '.join(KINDS)}, not {kind!r}")])
     try:
         fw = models[kind].model_validate(data)
     except ValidationError as exc:
         raise FrameworkError(source, [problem(tuple(e["loc"]), e["msg"]) for e in exc.errors()]) from None
-    checks = _check_enterprise(fw) if isinstance(fw, EnterpriseFramework) else _check_index(fw)
+    checkers = {"enterprise": _check_enterprise, "maturity": _check_maturity, "index": _check_index}
+    checks = checkers[fw.kind](fw)
     problems = sorted((problem(loc, message) for loc, message in checks), key=lambda p: p.line or 0)
     if problems:
         raise FrameworkError(source, problems)
     fw._file = source
     fw._digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return fw
+
+
+def _a(word: str) -> str:
+    return ("an " if word[:1] in "aeiou" else "a ") + word
 
 
 def load_file(path: str | Path) -> Framework:
@@ -592,5 +680,5 @@ def get(ref: str, kind: str | None = None) -> Framework:
             known = ", ".join(f.ref for f in available(kind))
             raise KeyError(f"framework: unknown framework {ref!r}; known: {known}")
     if kind is not None and fw.kind != kind:
-        raise TypeError(f"framework: {fw.ref} is an {fw.kind} framework, an {kind} framework is needed here")
+        raise TypeError(f"framework: {fw.ref} is {_a(fw.kind)} framework, {_a(kind)} framework is needed here")
     return fw

@@ -34,7 +34,7 @@ Admin = Annotated[User, require("users.manage")]
 Auditor = Annotated[User, require("audit.read")]
 
 USER_FIELDS = ("username", "full_name", "email", "role", "province_code", "operator_code",
-               "enterprise_ref")
+               "enterprise_ref", "agency_ref")
 BINDING_FIELDS = tuple(BOUND_TO.values())
 
 
@@ -79,7 +79,7 @@ _ACCOUNT_MESSAGES = [
     (re.compile(r"at least 8"), "account.password_short", lambda m: {}),
     (re.compile(r"required for role (?P<role>\w+)"), "account.binding_required",
      lambda m: {"role": m["role"]}),
-    (re.compile(r"only for role (?P<role>\w+)"), "account.binding_forbidden",
+    (re.compile(r"only for role (?P<role>\w+(?: or \w+)*)"), "account.binding_forbidden",
      lambda m: {"role": m["role"]}),
     (re.compile(r"no province with code '(?P<value>.*)'"), "account.no_province",
      lambda m: {"value": m["value"]}),
@@ -96,8 +96,8 @@ def account_error(exc: AccountError, lang: str) -> tuple[str, str]:
         if m:
             args = kw(m)
             if "role" in args:
-                role = args["role"]
-                args["role"] = i18n.t(f"role.{role}", lang) if i18n.has(f"role.{role}") else role
+                args["role"] = " / ".join(i18n.t(f"role.{r}", lang) if i18n.has(f"role.{r}") else r
+                                          for r in args["role"].split(" or "))
             return field, i18n.t(key, lang, **args)
     return field, text
 
@@ -125,10 +125,11 @@ def users_create(
     province_code: Annotated[str, Form(max_length=16)] = "",
     operator_code: Annotated[str, Form(max_length=32)] = "",
     enterprise_ref: Annotated[str, Form(max_length=32)] = "",
+    agency_ref: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
     values = {"username": username, "role": role, "full_name": full_name, "email": email,
               "province_code": province_code, "operator_code": operator_code,
-              "enterprise_ref": enterprise_ref}
+              "enterprise_ref": enterprise_ref, "agency_ref": agency_ref}
     try:
         user = create_user(
             db, username, password, role,
@@ -137,6 +138,7 @@ def users_create(
             province_code=province_code.strip() or None,
             operator_code=operator_code.strip() or None,
             enterprise_ref=enterprise_ref.strip() or None,
+            agency_ref=agency_ref.strip() or None,
             actor=admin,
         )
     except AccountError as exc:
