@@ -43,12 +43,12 @@ def resolver(loaded):
 
 def test_loader_counts_and_is_idempotent(session):
     first = load_reference_areas(session)
-    assert first["areas_created"] == first["areas"] == 101  # 1 + 6 + 63 + 23 + 7 + 1
+    assert first["areas_created"] == first["areas"] == 109  # 1 + 6 + 63 + 23 + 7 operators + 9 ministries
     assert first["successions_created"] == first["successions"] == 52
     session.commit()
     second = load_reference_areas(session)
     assert (second["areas_created"], second["areas_updated"], second["successions_created"]) == (0, 0, 0)
-    assert session.scalar(select(func.count()).select_from(Area)) == 101
+    assert session.scalar(select(func.count()).select_from(Area)) == 109
     assert session.scalar(select(func.count()).select_from(AreaSuccession)) == 52
 
 
