@@ -288,3 +288,48 @@ def test_ranking_ties_share_a_rank_filter_and_distribution(db, fw):
     dist = {d["level"]: d["count"] for d in press.distribution(rows)}
     assert dist == {4: 1, 3: 0, 2: 2, 1: 0, 0: 1}
     assert press.certified_years(db) == [2025]
+
+
+# -- figures ---------------------------------------------------------------------------------------
+
+
+def test_certified_results_become_figures_apart_from_the_published_ones(db, fw):
+    from ictgov.dx.press_observations import ELEMENTS, sync
+    from ictgov.stats.figures import Figures
+    from ictgov.stats.indicators import DEFINITIONS_DIR, load_definitions
+
+    defined = {e["code"]: e for e in yaml.safe_load((DEFINITIONS_DIR / "elements.yaml").read_text())}
+    assert all(defined[c].get("computed_by") == "dx" for c in ELEMENTS)
+    assert not any(c.endswith("_pub") for c in ELEMENTS)
+    load_definitions(db)
+    certify_at(db, fw, "BC-0020", "92")
+    certify_at(db, fw, "BC-0021", "81")
+    certify_at(db, fw, "BC-0022", "30")
+    certify_at(db, fw, "BC-0020", "95", year=2024)
+    sent(db, fw, "BC-0023")  # not certified: not counted
+    assert sync(db).created > 0
+    db.commit()
+    fig = Figures.load(db)
+    vn = fig.area("VN").id
+    assert fig.value("dx_press_certified", vn, "2025") == 3
+    assert fig.value("dx_press_certified", vn, "2024") == 1
+    assert [fig.value(f"dx_press_level_{n}", vn, "2025") for n in range(5)] == [1, 0, 0, 1, 1]
+    again = sync(db)
+    assert again.created == 0 and again.revised == 0
+
+
+def test_published_results_2023_to_2025_are_bundled_with_their_sources(db):
+    from ictgov.stats.figures import Figures
+    from ictgov.stats.sample import load_sample
+
+    load_sample(db)
+    db.commit()
+    fig = Figures.load(db)
+    vn = fig.area("VN").id
+    assert [fig.value("press_assessed_pub", vn, y) for y in ("2023", "2024", "2025")] == [273, 282, 177]
+    assert [fig.value("press_agencies_pub", vn, y) for y in ("2023", "2025")] == [882, 778]
+    levels = ("excellent", "good", "fair", "average", "weak")
+    assert [fig.value(f"press_level_{lv}_pub", vn, "2024") for lv in levels] == [28, 65, 55, 25, 109]
+    assert [fig.value(f"press_level_{lv}_pub", vn, "2025") for lv in levels] == [33, 57, 31, 9, 47]
+    assert sum(fig.value(f"press_level_{lv}_pct_pub", vn, "2023") for lv in levels) == pytest.approx(100)
+    assert fig.value("press_level_excellent_pub", vn, "2023") is None  # published as a share only

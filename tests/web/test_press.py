@@ -201,3 +201,14 @@ def test_script_typed_into_the_name_and_a_reason_is_shown_as_text(agency_a, coun
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     # inside the chart's JSON the name is escaped for a <script> element too
     assert "\\u003cscript\\u003e" in pages[-1]
+
+
+def test_the_review_compares_the_published_results_year_over_year(client, engine):
+    from ictgov.stats.sample import load_sample
+
+    with session_scope(engine) as s:
+        load_sample(s)
+    review = client.get("/review", params={"period": "2025"}).text
+    assert "Chuyển đổi số báo chí" in review
+    section = review[review.index("Chuyển đổi số báo chí"):]
+    assert "177" in section and "282" in section  # 2025 beside the same period of 2024
