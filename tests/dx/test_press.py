@@ -333,3 +333,28 @@ def test_published_results_2023_to_2025_are_bundled_with_their_sources(db):
     assert [fig.value(f"press_level_{lv}_pub", vn, "2025") for lv in levels] == [33, 57, 31, 9, 47]
     assert sum(fig.value(f"press_level_{lv}_pct_pub", vn, "2023") for lv in levels) == pytest.approx(100)
     assert fig.value("press_level_excellent_pub", vn, "2023") is None  # published as a share only
+
+
+# -- demo ------------------------------------------------------------------------------------------
+
+
+def test_demo_two_years_certified_adjusted_one_waiting_and_a_half_done_draft(db):
+    from sqlalchemy import select
+
+    from ictgov.auth import User
+    from ictgov.dx.models import PressAssessment
+    from ictgov.dx.press_demo import load_demo
+
+    out = load_demo(db, None)
+    assert out["agencies"] == 12 and out["certified"] == 22
+    rows = db.scalars(select(PressAssessment)).all()
+    assert len({a.year for a in rows}) == 2
+    assert sum(a.status == "submitted" for a in rows) == 1
+    assert any(a.adjustments for a in rows if a.status == "certified")
+    assert all("minh hoạ" in a.agency.name for a in rows)
+    users = {u.username: u for u in db.scalars(select(User))}
+    assert users["hoidong"].role == "appraiser" and users["baochi"].role == "press_agency"
+    own = press.of_user(db, users["baochi"])
+    draft = next(a for a in press.assessments_of(db, own) if a.status == "draft")
+    assert 0 < len(draft.answers) < len(press.framework_of(draft).criteria)
+    assert load_demo(db, None) == {"skipped": 1}
