@@ -180,6 +180,8 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/chuyen-doi-so/bao-chi/xep-hang"): ANY,
     ("GET", "/chuyen-doi-so/bao-chi/chung-nhan"): ANY,
     ("GET", "/chuyen-doi-so/bao-chi/chung-nhan/{number}"): ANY,
+    ("GET", "/api/dx/press/ranking/{year}"): ANY,
+    ("GET", "/api/dx/press/certificates/{number}"): ANY,
 }
 
 BINDINGS = {"province_officer": {"province_code": "01"}, "operator": {"operator_code": "VTL"},

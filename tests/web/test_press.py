@@ -167,6 +167,19 @@ def test_council_adjusts_with_reason_and_certifies(agency_a, council, fw, engine
     ranking = TestClient(council.app).get(f"{BASE}/xep-hang?year=2025").text
     assert 'data-agency="BC-0001" data-rank="1"' in ranking
     assert 'data-agency="BC-0001"' not in TestClient(council.app).get(f"{BASE}/xep-hang?agency_type=radio").text
+    public = TestClient(council.app)
+    api = public.get("/api/dx/press/ranking/2025").json()
+    assert [(r["code"], r["rank"], r["total"], r["certificate_no"]) for r in api["agencies"]] == [
+        ("BC-0001", 1, 75.75, number)]
+    assert {d["level"]: d["count"] for d in api["distribution"]}[2] == 1
+    assert public.get("/api/dx/press/ranking/2025?agency_type=radio").json()["agencies"] == []
+    assert public.get("/api/dx/press/ranking/2025?agency_type=blog").status_code == 422
+    assert public.get("/api/dx/press/ranking/2019").status_code == 404
+    assert public.get(f"/api/dx/press/certificates/{number}").json()["level_name"]["en"] == "Fair"
+    # the same pages in English
+    for path in (f"{BASE}/xep-hang?lang=en", f"{BASE}/chung-nhan/{number}?lang=en"):
+        assert "Fair" in public.get(path).text
+    assert "Council&#39;s points" in council.get(f"{review}?lang=en").text
 
 
 def test_returned_to_the_agency_with_a_reason(agency_a, council, fw):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Path, Request
+from fastapi import APIRouter, Form, HTTPException, Path, Query, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
@@ -468,3 +468,37 @@ def ranking_page(request: Request, db: SessionDep, lang: LangDep, user: Optional
         "bars": charts.press_ranking_bars(rows, lang) if rows else None,
         "levels_chart": charts.level_distribution(dist, lang) if rows else None,
     })
+
+
+# -- API (open data) ------------------------------------------------------------------------------
+
+Year = Annotated[int, Path(ge=1900, le=2200)]
+
+
+def _api_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, "certified_at": row["certified_at"].isoformat(timespec="seconds")}
+
+
+@router.get("/api/dx/press/ranking/{year}", dependencies=[require("dx.press_ranking")])
+def api_ranking(db: SessionDep, year: Year,
+                agency_type: Annotated[str | None, Query(pattern="^(print|online|radio|television)$")] = None,
+                ) -> dict[str, Any]:
+    """The certified press agencies of a year by total (equal totals share a rank), with the
+    distribution by level; `agency_type` ranks within one type. 404 when none is certified."""
+    rows = press.ranking(db, year, agency_type)
+    if not rows and year not in press.certified_years(db):
+        raise HTTPException(404, "press.rk.none")
+    return {"year": year, "agency_type": agency_type, "agencies": [_api_row(r) for r in rows],
+            "distribution": press.distribution(rows)}
+
+
+@router.get("/api/dx/press/certificates/{number}", dependencies=[require("dx.press_ranking")])
+def api_certificate(db: SessionDep, number: Annotated[str, Path(max_length=64)]) -> dict[str, Any]:
+    """Check a certificate: the agency, year, total, level, date and framework it was issued under."""
+    a = press.by_certificate(db, number)
+    if a is None:
+        raise HTTPException(404, "press.cert.not_found")
+    return {"number": a.certificate_no, "agency": {"code": a.agency.code, "name": a.agency.name,
+                                                   "agency_type": a.agency.agency_type},
+            "year": a.year, "total": a.result["total"], "level": a.level, "level_name": a.result["level_name"],
+            "certified_at": a.certified_at.isoformat(timespec="seconds"), "framework": a.result["framework"]}
