@@ -358,3 +358,17 @@ def test_demo_two_years_certified_adjusted_one_waiting_and_a_half_done_draft(db)
     draft = next(a for a in press.assessments_of(db, own) if a.status == "draft")
     assert 0 < len(draft.answers) < len(press.framework_of(draft).criteria)
     assert load_demo(db, None) == {"skipped": 1}
+
+
+def test_a_certificate_number_drawn_twice_is_refused_not_duplicated(db, fw, monkeypatch):
+    a = certify_at(db, fw, "BC-0030", "60")
+    b = sent(db, fw, "BC-0031")
+    db.commit()
+    monkeypatch.setattr(press, "_next_certificate", lambda session, year: a.certificate_no)
+    with pytest.raises(PressError) as exc:
+        press.certify(db, b)
+    assert "certify again" in exc.value.errors["certificate"]
+    db.refresh(b)
+    assert (b.status, b.certificate_no) == ("submitted", None)
+    monkeypatch.undo()
+    assert press.certify(db, b)["certificate"]["number"] == "PDT-2025-0002"

@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ictgov.audit import record
@@ -391,7 +392,14 @@ def certify(session: Session, a: PressAssessment, actor=None, at: datetime | Non
     a.status = "certified"
     a.certified_at = a.updated_at = when
     a.certified_by_id = getattr(actor, "id", None)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        # Two council members certified in the same year at the same moment and drew the same
+        # number: the unique constraint keeps the first; this one is undone and may be retried.
+        session.rollback()
+        raise PressError({"certificate": f"number {number} was just issued to another agency; "
+                                         "certify again"}) from None
     record(session, actor, "certify", "dx_press_assessment", a.id, before={"status": "submitted"},
            after={"status": "certified", "certificate": number, "total": data["total"], "level": a.level,
                   "framework": a.framework_ref, "adjusted": sorted(a.adjustments or {})})
