@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -455,8 +455,3 @@ def distribution(rows: list[dict[str, Any]], framework: MaturityFramework | None
         out.append({"level": lv.level, "name": {"vi": lv.name.vi, "en": lv.name.en}, "count": count,
                     "share": round(100 * count / n, 2) if n else 0.0})
     return out
-
-
-def counts_by_status(session: Session) -> dict[str, int]:
-    return dict(session.execute(select(PressAssessment.status, func.count())
-                                .group_by(PressAssessment.status)).all())
