@@ -266,6 +266,19 @@ def sample_load() -> None:
             console.print(f"digital-transformation demo: {dx['enterprises']} enterprises, {dx['assessments']} "
                           f"assessments, {dx['solutions']} solutions, a DTI ranking; enterprise login: user "
                           f"[cyan]{dx['user']}[/], password [cyan]{dx['password']}[/]")
+    with session_scope() as s:
+        from ictgov.dx.press_demo import load_demo as load_press_demo
+        from ictgov.dx.press_observations import sync as sync_press
+
+        admin = s.scalar(select(User).where(User.role == Role.admin.value).order_by(User.id))
+        pr = load_press_demo(s, admin)
+        if "skipped" not in pr:
+            sync_press(s)
+            console.print(f"press digital-maturity demo: {pr['agencies']} agencies, {pr['assessments']} "
+                          f"assessments, {pr['certified']} certified; press agency login: user "
+                          f"[cyan]{pr['agency_user']}[/], password [cyan]{pr['agency_password']}[/]; "
+                          f"appraisal council login: user [cyan]{pr['council_user']}[/], password "
+                          f"[cyan]{pr['council_password']}[/]")
 
 
 @app.command("serve")

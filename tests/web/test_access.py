@@ -164,6 +164,24 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/dx/dti"): only("admin", "analyst"),
     ("GET", "/api/dx/dti/{framework}/{year}"): ANY,
     ("GET", "/api/dx/dti/{framework}/areas/{area_code}"): IMPORTERS,
+    # press agencies
+    ("GET", "/chuyen-doi-so/bao-chi/co-quan"): only("press_agency"),
+    ("POST", "/chuyen-doi-so/bao-chi/co-quan"): only("press_agency"),
+    ("POST", "/chuyen-doi-so/bao-chi/danh-gia"): only("press_agency"),
+    ("GET", "/chuyen-doi-so/bao-chi/danh-gia/{assessment_id}"): only("press_agency"),  # own agency only
+    ("POST", "/chuyen-doi-so/bao-chi/danh-gia/{assessment_id}/luu"): only("press_agency"),
+    ("POST", "/chuyen-doi-so/bao-chi/danh-gia/{assessment_id}/gui"): only("press_agency"),
+    ("GET", "/chuyen-doi-so/bao-chi/danh-gia/{assessment_id}/ket-qua"): only("press_agency"),
+    ("GET", "/chuyen-doi-so/bao-chi/hoi-dong"): only("appraiser", "admin"),
+    ("GET", "/chuyen-doi-so/bao-chi/hoi-dong/{assessment_id}"): only("appraiser", "admin"),
+    ("POST", "/chuyen-doi-so/bao-chi/hoi-dong/{assessment_id}/dieu-chinh"): only("appraiser", "admin"),
+    ("POST", "/chuyen-doi-so/bao-chi/hoi-dong/{assessment_id}/tra-lai"): only("appraiser", "admin"),
+    ("POST", "/chuyen-doi-so/bao-chi/hoi-dong/{assessment_id}/chung-nhan"): only("appraiser", "admin"),
+    ("GET", "/chuyen-doi-so/bao-chi/xep-hang"): ANY,
+    ("GET", "/chuyen-doi-so/bao-chi/chung-nhan"): ANY,
+    ("GET", "/chuyen-doi-so/bao-chi/chung-nhan/{number}"): ANY,
+    ("GET", "/api/dx/press/ranking/{year}"): ANY,
+    ("GET", "/api/dx/press/certificates/{number}"): ANY,
 }
 
 BINDINGS = {"province_officer": {"province_code": "01"}, "operator": {"operator_code": "VTL"},

@@ -88,6 +88,47 @@ def progress(points: list[dict[str, Any]], lang: str = "vi") -> dict[str, Any]:
     }
 
 
+def press_ranking_bars(rows: list[dict[str, Any]], lang: str = "vi") -> dict[str, Any]:
+    """Total of each certified press agency as a horizontal bar, in rank order, coloured by
+    level; rows: ``press.ranking()``."""
+    key = "en" if lang == "en" else "vi"
+    values = [{"agency": r["agency"], "total": r["total"], "rank": r["rank"], "level": r["level_name"][key],
+               "order": i} for i, r in enumerate(rows)]
+    title = "Tổng điểm" if lang == "vi" else "Total"
+    return {
+        "$schema": SCHEMA, "width": "container", "height": {"step": 18}, "data": {"values": values},
+        "mark": {"type": "bar"},
+        "encoding": {
+            "y": {"field": "agency", "type": "nominal", "sort": {"field": "order"}, "title": None},
+            "x": {"field": "total", "type": "quantitative", "title": title, "scale": {"domain": [0, 100]}},
+            "color": {"field": "level", "type": "nominal", "title": "Mức" if lang == "vi" else "Level",
+                      "scale": {"scheme": "reds"}},
+            "tooltip": [{"field": "agency", "type": "nominal", "title": ""},
+                        {"field": "total", "type": "quantitative", "title": title},
+                        {"field": "rank", "type": "quantitative", "title": "hạng" if lang == "vi" else "rank"},
+                        {"field": "level", "type": "nominal", "title": "mức" if lang == "vi" else "level"}],
+        },
+    }
+
+
+def level_distribution(dist: list[dict[str, Any]], lang: str = "vi") -> dict[str, Any]:
+    """How many agencies are at each level, top level first; dist: ``press.distribution()``."""
+    key = "en" if lang == "en" else "vi"
+    values = [{"level": d["name"][key], "count": d["count"], "share": d["share"]} for d in dist]
+    title = "Số cơ quan" if lang == "vi" else "Agencies"
+    return {
+        "$schema": SCHEMA, "width": "container", "height": 160, "data": {"values": values},
+        "mark": {"type": "bar", "color": RED},
+        "encoding": {
+            "y": {"field": "level", "type": "nominal", "sort": [v["level"] for v in values], "title": None},
+            "x": {"field": "count", "type": "quantitative", "title": title, "axis": {"tickMinStep": 1}},
+            "tooltip": [{"field": "level", "type": "nominal", "title": ""},
+                        {"field": "count", "type": "quantitative", "title": title},
+                        {"field": "share", "type": "quantitative", "title": "%"}],
+        },
+    }
+
+
 def ranking_bars(rows: list[dict[str, Any]], lang: str = "vi") -> dict[str, Any]:
     """Index of each area as a horizontal bar, in rank order; rows: rankings.public_row()."""
     values = [{"area": r["area_name"], "index": r["index"], "rank": r["rank"],

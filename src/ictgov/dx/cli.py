@@ -260,13 +260,21 @@ def _print_score(result, fw, lang: str) -> None:
 
 @app.command("sync-stats")
 def sync_stats_cmd() -> None:
-    """Record the self-assessments (assessed, levels by province, sector and size, pillar averages) as figures."""
+    """Record the self-assessments (assessed, levels by province, sector and size, pillar averages) and
+    the press agencies' certificates (certified, by level) as figures."""
     from ictgov.db import session_scope
     from ictgov.dx.observations import sync
+    from ictgov.dx.press_observations import sync as sync_press
 
     with session_scope() as s:
         report = sync(s)
+        press_report = sync_press(s)
     if report is None:
         console.print("no submitted assessments yet: nothing to record")
     else:
         console.print(f"recorded: {report.created} new, {report.revised} revised, {report.unchanged} unchanged")
+    if press_report is None:
+        console.print("press agencies: no certificate yet: nothing to record")
+    else:
+        console.print(f"press agencies: {press_report.created} new, {press_report.revised} revised, "
+                      f"{press_report.unchanged} unchanged")

@@ -26,6 +26,7 @@ which binary floating point gets wrong in the last bit.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -626,16 +627,30 @@ def load_file(path: str | Path) -> Framework:
     return load_text(text, path.name)
 
 
+# Folders of frameworks beyond the bundled ones (os.pathsep-separated): an official revision
+# (the press index of Decision 1827, say) can be installed as a new version without a release.
+EXTRA_DIRS_ENV = "ICTGOV_FRAMEWORKS_DIR"
+
+
+def _framework_files() -> list:
+    files = sorted(resources.files("ictgov.dx").joinpath("frameworks").iterdir(), key=lambda e: e.name)
+    for folder in filter(None, os.environ.get(EXTRA_DIRS_ENV, "").split(os.pathsep)):
+        if Path(folder).is_dir():
+            files += sorted(Path(folder).iterdir(), key=lambda e: e.name)
+    return files
+
+
 @lru_cache(maxsize=1)
 def bundled() -> dict[str, Framework]:
-    """The frameworks shipped in ``ictgov/dx/frameworks``, by ``id@version``; checked on first use.
+    """The frameworks shipped in ``ictgov/dx/frameworks`` and those of the folders named by
+    ``ICTGOV_FRAMEWORKS_DIR``, by ``id@version``; checked on first use (``bundled.cache_clear()``
+    reads the folders again).
 
     A broken bundled file is an error here, not a framework that quietly goes missing.
     """
     found: dict[str, Framework] = {}
     errors: list[str] = []
-    folder = resources.files("ictgov.dx").joinpath("frameworks")
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+    for entry in _framework_files():
         if not entry.name.endswith(".yaml"):
             continue
         try:
