@@ -28,6 +28,7 @@ ROUTERS: list[str | APIRouter] = [
     "ictgov.web.routes.tipline_staff",
     "ictgov.web.routes.antispam",
     "ictgov.web.routes.dx",
+    "ictgov.web.routes.smedx",
 ]
 
 
