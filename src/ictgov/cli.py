@@ -236,6 +236,8 @@ def sample_load() -> None:
     else:
         console.print(f"sample loaded: {figures['created']} observations, "
                       f"{figures['revised']} revisions")
+    for name, more in result.get("more", {}).items():
+        console.print(f"{name}: " + (more["skipped"] if "skipped" in more else f"{more['created']} observations"))
     with session_scope() as s:
         admin = s.scalar(select(User).where(User.role == Role.admin.value).order_by(User.id))
         if admin is None:

@@ -260,13 +260,19 @@ def _print_score(result, fw, lang: str) -> None:
 
 @app.command("sync-stats")
 def sync_stats_cmd() -> None:
-    """Record the self-assessments (assessed, levels by province, sector and size, pillar averages) as figures."""
+    """Record the self-assessments (assessed, levels by province, sector and size, pillar averages) and the
+    SME programme's uptake (platforms, providers, enterprises reached and using, by group and month) as figures."""
     from ictgov.db import session_scope
+    from ictgov.dx import smedx_observations
     from ictgov.dx.observations import sync
 
     with session_scope() as s:
         report = sync(s)
+        programme = smedx_observations.sync(s)
     if report is None:
         console.print("no submitted assessments yet: nothing to record")
     else:
         console.print(f"recorded: {report.created} new, {report.revised} revised, {report.unchanged} unchanged")
+    if programme is not None:
+        console.print(f"SME programme: {programme.created} new, {programme.revised} revised, "
+                      f"{programme.unchanged} unchanged")
