@@ -14,7 +14,7 @@ each adoption made since the one before, how the criteria the solution addresses
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlparse
 
@@ -39,6 +39,11 @@ class CatalogueError(ValueError):
     def __init__(self, errors: dict[str, str]):
         self.errors = errors
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+
+
+def vn_today() -> date:
+    """Today in Vietnam (UTC+7): an enterprise's "today", whatever the server's time zone."""
+    return (utcnow() + timedelta(hours=7)).date()
 
 
 def known_criteria() -> dict[str, Any]:
@@ -217,8 +222,8 @@ def adopt(session: Session, enterprise: Enterprise, solution: Solution, adopted_
           actor=None) -> Adoption:
     if not solution.active or solution.status != "approved":
         raise CatalogueError({"solution": "this solution is no longer in the catalogue"})
-    adopted_on = adopted_on or date.today()
-    if adopted_on > date.today():
+    adopted_on = adopted_on or vn_today()
+    if adopted_on > vn_today():
         raise CatalogueError({"adopted_on": "a date in the future"})
     exists = session.scalar(select(Adoption).where(Adoption.enterprise_id == enterprise.id,
                                                    Adoption.solution_id == solution.id))

@@ -60,7 +60,7 @@ def vn_date(value: datetime | date | None) -> date | None:
 
 
 def today() -> date:
-    return vn_date(utcnow())
+    return catalogue.vn_today()
 
 
 def add_months(day: date, months: int) -> date:
