@@ -268,6 +268,17 @@ def sample_load() -> None:
             console.print(f"digital-transformation demo: {dx['enterprises']} enterprises, {dx['assessments']} "
                           f"assessments, {dx['solutions']} solutions, a DTI ranking; enterprise login: user "
                           f"[cyan]{dx['user']}[/], password [cyan]{dx['password']}[/]")
+    with session_scope() as s:
+        from ictgov.dx import smedx_observations
+        from ictgov.dx.smedx_demo import load_demo as load_smedx_demo
+
+        admin = s.scalar(select(User).where(User.role == Role.admin.value).order_by(User.id))
+        programme = load_smedx_demo(s, admin)
+        if "skipped" not in programme:
+            smedx_observations.sync(s)
+            console.print(f"SME programme demo: {programme['providers']} providers, {programme['platforms']} "
+                          f"platforms, {programme['uptakes']} uptakes; provider login: user "
+                          f"[cyan]{programme['user']}[/], password [cyan]{programme['password']}[/]")
 
 
 @app.command("serve")
