@@ -15,7 +15,7 @@ from ictgov.auth import create_user
 from ictgov.dx import assessments as asm
 from ictgov.dx import catalogue, smedx, smedx_observations, smedx_uptake
 from ictgov.dx.framework import get
-from ictgov.dx.models import Adoption, PLATFORM_GROUPS, Solution
+from ictgov.dx.models import PLATFORM_GROUPS, Adoption, Solution
 from ictgov.dx.smedx import SmedxError
 from ictgov.dx.smedx_uptake import UptakeError, add_months
 from ictgov.stats.figures import Figures

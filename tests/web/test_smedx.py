@@ -159,6 +159,9 @@ def test_reject_without_a_reason_is_a_422_naming_the_field_then_with_reasons_the
     assert decide(staff, sid, "approve").status_code == 303
     listed = clients["dn"].get(BASE)
     assert "Quản trị bán hàng Sen Vàng" in listed.text and "Miễn phí 6 tháng" in listed.text
+    english = clients["dn"].get(f"{BASE}?lang=en&tieu_chi=data_protection").text
+    assert "customers&#39; and staff&#39;s personal data" in english and "&amp;#39;" not in english  # escaped once
+    assert 'data-testid="count">1 platforms' in english
 
 
 def test_an_enterprise_finds_a_platform_from_its_gaps_and_the_free_period_is_refused_with_the_reason(clients, engine):

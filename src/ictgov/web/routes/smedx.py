@@ -235,6 +235,12 @@ def _criterion_text(lang: str):
     return lambda code: known[code].text.get(lang) if code in known else code
 
 
+def _criteria_text(lang: str):
+    """Criteria codes as one plain string (escaped once, where the page prints it)."""
+    one = _criterion_text(lang)
+    return lambda codes: "; ".join(one(c) for c in codes or [])
+
+
 def _groups(lang: str) -> list[tuple[str, str]]:
     return [(g, t(f"smedx.group.{g}", lang)) for g in PLATFORM_GROUPS]
 
@@ -262,7 +268,7 @@ def catalogue_page(request: Request, db: SessionDep, lang: LangDep, nhom: str = 
     platforms = smedx.listed(db, group=group or None, criterion=criterion or None)
     return render(request, "dx/smedx/catalogue.html", {
         "grouped": smedx.by_group(platforms), "count": len(platforms), "group": group, "criterion": criterion,
-        "groups": _groups(lang), "criteria_groups": _criteria_choices(lang), "criterion_text": _criterion_text(lang),
+        "groups": _groups(lang), "criteria_groups": _criteria_choices(lang), "criteria_text": _criteria_text(lang),
     })
 
 
@@ -402,7 +408,7 @@ def _solution(db: Session, solution_id: int) -> Solution:
 def _review_page(request: Request, db: Session, lang: str, s: Solution, errors: dict | None = None,
                  values: dict | None = None, status_code: int = 200):
     return render(request, "dx/smedx/review.html", {
-        "s": s, "errors": errors or {}, "values": values or {}, "criterion_text": _criterion_text(lang),
+        "s": s, "errors": errors or {}, "values": values or {}, "criteria_text": _criteria_text(lang),
     }, status_code=status_code)
 
 
