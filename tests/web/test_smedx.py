@@ -253,3 +253,24 @@ def test_script_in_a_platform_name_and_a_rejection_reason_is_shown_as_text(clien
     for page in (p1.get(f"{BASE}/nha-cung-cap"), p1.get(f"{BASE}/nha-cung-cap/nen-tang/{sid}"),
                  staff.get(f"{BASE}/tham-dinh")):
         assert "<script>alert('ly do')" not in page.text and "&lt;script&gt;alert(" in page.text
+
+
+def test_the_admin_catalogue_takes_the_programme_offer_and_lists_it_at_once(client, make_user, areas, engine):
+    make_user("admin", "admin")
+    login(client, "admin")
+    token = csrf_token(client, "/chuyen-doi-so/quan-tri/giai-phap")
+    form = {"csrf_token": token, "name": "Kế toán đám mây Hồng Hà", "provider": "Nhà cung cấp B",
+            "category": "finance_invoicing", "criteria": ["e_invoice", "e_banking"], "active": "true",
+            "platform_group": "accounting", "free_months": "3", "price_after": "200000", "cost_support": "true"}
+    r = client.post("/chuyen-doi-so/quan-tri/giai-phap", data=form)
+    assert r.status_code == 422 and "<code>free_max_staff</code>" in r.text  # a free period needs its limit
+    r = client.post("/chuyen-doi-so/quan-tri/giai-phap", data={**form, "free_max_staff": "50"})
+    assert r.status_code == 303
+    with session_scope(engine) as s:
+        sol = s.scalar(select(Solution))
+        assert (sol.status, sol.platform_group, sol.free_months, sol.free_max_staff, sol.price_after,
+                sol.cost_support) == ("approved", "accounting", 3, 50, 200_000, True)
+    listed = client.get(f"{BASE}?nhom=accounting")
+    assert 'data-testid="group-accounting"' in listed.text and "Kế toán đám mây Hồng Hà" in listed.text
+    assert "Miễn phí 3 tháng cho doanh nghiệp dưới 50 lao động" in listed.text
+    assert "Kế toán đám mây Hồng Hà" not in client.get(f"{BASE}?nhom=hr").text
