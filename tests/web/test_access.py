@@ -182,6 +182,8 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/chuyen-doi-so/smedx/cua-toi"): only("enterprise"),
     ("POST", "/chuyen-doi-so/smedx/cua-toi/{uptake_id}/dang-dung"): only("enterprise"),
     ("POST", "/chuyen-doi-so/smedx/cua-toi/{uptake_id}/ngung"): only("enterprise"),
+    ("GET", "/api/dx/smedx/platforms"): ANY,
+    ("GET", "/api/dx/smedx/uptake"): only("admin", "analyst"),
 }
 
 BINDINGS = {"province_officer": {"province_code": "01"}, "operator": {"operator_code": "VTL"},

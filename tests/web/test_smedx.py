@@ -274,3 +274,25 @@ def test_the_admin_catalogue_takes_the_programme_offer_and_lists_it_at_once(clie
     assert 'data-testid="group-accounting"' in listed.text and "Kế toán đám mây Hồng Hà" in listed.text
     assert "Miễn phí 3 tháng cho doanh nghiệp dưới 50 lao động" in listed.text
     assert "Kế toán đám mây Hồng Hà" not in client.get(f"{BASE}?nhom=hr").text
+
+
+def test_the_api_lists_approved_platforms_and_gives_staff_the_uptake(clients):
+    p1, staff, dn = clients["ncc1"], clients["thamdinh"], clients["dn"]
+    profile(p1, "Công ty Sen Vàng")
+    sid = submit(p1)
+    waiting = submit(p1, name="Chờ duyệt", platform_group="hr", criteria=["ict_training"])
+    decide(staff, sid, "approve")
+    register_enterprise(dn, "8")
+    token = csrf_token(dn, f"{BASE}/cua-toi")
+    assert dn.post(f"{BASE}/nen-tang/{sid}/dung-thu", data={"csrf_token": token}).status_code == 303
+    api = dn.get("/api/dx/smedx/platforms").json()
+    assert [p["id"] for p in api] == [sid] and waiting not in [p["id"] for p in api]
+    assert api[0]["free_months"] == 6 and api[0]["criteria"] == ["erp", "crm"]
+    assert dn.get("/api/dx/smedx/platforms?criterion=website").json() == []
+    r = dn.get("/api/dx/smedx/platforms?group=games")
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "group"
+    assert dn.get("/api/dx/smedx/uptake").status_code == 403
+    up = staff.get("/api/dx/smedx/uptake").json()
+    assert (up["now"]["platforms"], up["now"]["reached"], up["now"]["using"], up["waiting"]) == (1, 1, 1, 1)
+    assert up["now"]["groups"]["enterprise_management"] == {"platforms": 1, "reached": 1, "using": 1}
+    assert up["stages"] == {"trial": 1}

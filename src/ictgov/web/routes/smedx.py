@@ -531,3 +531,38 @@ def enterprise_using(request: Request, db: SessionDep, user: EnterpriseUser, lan
 def enterprise_stopped(request: Request, db: SessionDep, user: EnterpriseUser, lang: LangDep, uptake_id: Id):
     return _move(request, db, user, lang, uptake_id, "stopped")
 
+
+
+# -- API ------------------------------------------------------------------------------------------
+
+
+def platform_dict(s: Solution) -> dict[str, Any]:
+    return {"id": s.id, "name": s.name, "name_en": s.name_en, "provider": s.provider,
+            "platform_group": s.platform_group, "criteria": list(s.criteria or []),
+            "free_months": s.free_months, "free_max_staff": s.free_max_staff, "price_after": s.price_after,
+            "cost_support": s.cost_support, "description": s.description, "description_en": s.description_en,
+            "url": s.url, "approved_at": s.reviewed_at.isoformat() if s.reviewed_at else None}
+
+
+@router.get("/api/dx/smedx/platforms", dependencies=[require("dx.smedx_catalogue")])
+def api_platforms(db: SessionDep, group: str | None = None, criterion: str | None = None) -> list[dict[str, Any]]:
+    """The programme's approved platforms with their offer, optionally of one `group` or helping one
+    `criterion` (a code of the enterprise index); 422 naming the parameter when it is unknown."""
+    if group and group not in PLATFORM_GROUPS:
+        raise HTTPException(422, f"group: one of {', '.join(PLATFORM_GROUPS)}")
+    if criterion and criterion not in known_criteria():
+        raise HTTPException(422, f"criterion: no criterion {criterion!r} in the enterprise index")
+    return [platform_dict(s) for s in smedx.listed(db, group=group or None, criterion=criterion or None)]
+
+
+@router.get("/api/dx/smedx/uptake")
+def api_uptake(db: SessionDep, user: Reviewer) -> dict[str, Any]:
+    """Platforms listed, providers, enterprises reached and using: today, by group, and at each
+    month's end (the same figures as the uptake page and `ictgov dx sync-stats`)."""
+    data = smedx_uptake.summary(db)
+
+    def point(p: dict[str, Any]) -> dict[str, Any]:
+        return {k: (v.isoformat() if k == "end" else v) for k, v in p.items()}
+
+    return {"now": point(data["now"]) if data["series"] else data["now"], "waiting": data["waiting"],
+            "stages": data["stages"], "months": [point(p) for p in data["series"]]}
