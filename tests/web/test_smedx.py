@@ -114,8 +114,13 @@ def test_providers_see_only_their_own_platforms_and_leads(clients, engine):
     assert decide(staff, sid, "approve").status_code == 303
     assert decide(staff, other, "approve").status_code == 303
     assert register_enterprise(dn, "12").status_code == 303
+    # from the public list too, for an enterprise
+    assert 'data-testid="interest"' in dn.get(BASE).text and 'data-testid="trial"' in dn.get(BASE).text
+    assert 'data-testid="interest"' not in p1.get(BASE).text
     token = csrf_token(dn, f"{BASE}/cua-toi")
-    assert dn.post(f"{BASE}/nen-tang/{sid}/quan-tam", data={"csrf_token": token}).status_code == 303
+    r = dn.post(f"{BASE}/nen-tang/{sid}/quan-tam", data={"csrf_token": token, "back": BASE})
+    assert r.status_code == 303 and r.headers["location"] == BASE
+    assert 'data-stage="interested"' in dn.get(BASE).text
 
     own = p1.get(f"{BASE}/nha-cung-cap/nen-tang/{sid}")
     assert own.status_code == 200 and "Công ty TNHH An Phát" in own.text

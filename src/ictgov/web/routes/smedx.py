@@ -23,7 +23,8 @@ from ictgov.dx import enterprises, smedx, smedx_charts, smedx_uptake
 from ictgov.dx.catalogue import known_criteria
 from ictgov.dx.framework import EnterpriseFramework, available
 from ictgov.dx.models import PLATFORM_GROUPS, Assessment, Solution, Uptake
-from ictgov.web.deps import LangDep, SessionDep, flash, render, require
+from ictgov.permissions import can
+from ictgov.web.deps import LangDep, OptionalUser, SessionDep, flash, render, require
 from ictgov.web.i18n import register, t
 
 router = APIRouter(tags=["dx"])
@@ -261,12 +262,16 @@ def _back(value: str, default: str) -> str:
 
 
 @router.get(BASE, include_in_schema=False, dependencies=[require("dx.smedx_catalogue")])
-def catalogue_page(request: Request, db: SessionDep, lang: LangDep, nhom: str = "", tieu_chi: str = ""):
+def catalogue_page(request: Request, db: SessionDep, lang: LangDep, user: OptionalUser, nhom: str = "",
+                   tieu_chi: str = ""):
     group = nhom if nhom in PLATFORM_GROUPS else ""
     known = known_criteria()
     criterion = tieu_chi if tieu_chi in known else ""
     platforms = smedx.listed(db, group=group or None, criterion=criterion or None)
+    # An enterprise may register interest or start a free period from the list too.
+    e = enterprises.of_user(db, user) if can(user, "dx.smedx_use") else None
     return render(request, "dx/smedx/catalogue.html", {
+        "offers": smedx_uptake.offers(db, e, platforms) if e else {},
         "grouped": smedx.by_group(platforms), "count": len(platforms), "group": group, "criterion": criterion,
         "groups": _groups(lang), "criteria_groups": _criteria_choices(lang), "criteria_text": _criteria_text(lang),
     })
