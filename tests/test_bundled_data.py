@@ -67,10 +67,14 @@ def all_codes(elements, indicators) -> set[str]:
 
 @pytest.fixture(scope="module")
 def figures() -> list[dict]:
-    with FIGURES.open(encoding="utf-8", newline="") as f:
-        reader = csv.DictReader(f)
-        assert reader.fieldnames == HEADER
-        return list(reader)
+    """figures.csv, then every other figure file bundled next to it (same columns)."""
+    rows = []
+    for path in [FIGURES, *sorted(p for p in FIGURES.parent.glob("*.csv") if p != FIGURES)]:
+        with path.open(encoding="utf-8", newline="") as f:
+            reader = csv.DictReader(f)
+            assert reader.fieldnames == HEADER, path.name
+            rows += [{**r, "_file": path.name} for r in reader]
+    return rows
 
 
 def _names(formula: str) -> set[str]:
@@ -146,7 +150,7 @@ def test_every_element_has_figures(figures, elements):
 def test_figure_rows(figures, elements):
     units = {e["code"]: e["unit"] for e in elements}
     for n, r in enumerate(figures, start=2):
-        where = f"figures.csv line {n}"
+        where = f"{r['_file']} row {n}"
         assert PERIOD_RE.match(r["period"]), f"{where}: period {r['period']!r}"
         assert AREA_RE.match(r["area"]), f"{where}: area {r['area']!r}"
         assert r["area"] == "VN" or r["area"] in PROVINCE_CODES, f"{where}: area {r['area']!r}"

@@ -236,6 +236,8 @@ def sample_load() -> None:
     else:
         console.print(f"sample loaded: {figures['created']} observations, "
                       f"{figures['revised']} revisions")
+    for name, more in result.get("more", {}).items():
+        console.print(f"{name}: " + (more["skipped"] if "skipped" in more else f"{more['created']} observations"))
     with session_scope() as s:
         admin = s.scalar(select(User).where(User.role == Role.admin.value).order_by(User.id))
         if admin is None:
@@ -279,6 +281,16 @@ def sample_load() -> None:
                           f"[cyan]{pr['agency_user']}[/], password [cyan]{pr['agency_password']}[/]; "
                           f"appraisal council login: user [cyan]{pr['council_user']}[/], password "
                           f"[cyan]{pr['council_password']}[/]")
+        from ictgov.dx import smedx_observations
+        from ictgov.dx.smedx_demo import load_demo as load_smedx_demo
+
+        admin = s.scalar(select(User).where(User.role == Role.admin.value).order_by(User.id))
+        programme = load_smedx_demo(s, admin)
+        if "skipped" not in programme:
+            smedx_observations.sync(s)
+            console.print(f"SME programme demo: {programme['providers']} providers, {programme['platforms']} "
+                          f"platforms, {programme['uptakes']} uptakes; provider login: user "
+                          f"[cyan]{programme['user']}[/], password [cyan]{programme['password']}[/]")
 
 
 @app.command("serve")

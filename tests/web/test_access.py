@@ -182,6 +182,26 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/chuyen-doi-so/bao-chi/chung-nhan/{number}"): ANY,
     ("GET", "/api/dx/press/ranking/{year}"): ANY,
     ("GET", "/api/dx/press/certificates/{number}"): ANY,
+    # SME programme
+    ("GET", "/chuyen-doi-so/smedx"): ANY,
+    ("GET", "/chuyen-doi-so/smedx/nha-cung-cap"): only("provider"),
+    ("POST", "/chuyen-doi-so/smedx/nha-cung-cap"): only("provider"),
+    ("GET", "/chuyen-doi-so/smedx/nha-cung-cap/nen-tang"): only("provider"),
+    ("POST", "/chuyen-doi-so/smedx/nha-cung-cap/nen-tang"): only("provider"),
+    ("GET", "/chuyen-doi-so/smedx/nha-cung-cap/nen-tang/{solution_id}"): only("provider"),  # own only: 404
+    ("POST", "/chuyen-doi-so/smedx/nha-cung-cap/nen-tang/{solution_id}"): only("provider"),
+    ("GET", "/chuyen-doi-so/smedx/nha-cung-cap/khach-hang"): only("provider"),
+    ("GET", "/chuyen-doi-so/smedx/tham-dinh"): only("admin", "analyst"),
+    ("GET", "/chuyen-doi-so/smedx/tham-dinh/{solution_id}"): only("admin", "analyst"),
+    ("POST", "/chuyen-doi-so/smedx/tham-dinh/{solution_id}"): only("admin", "analyst"),
+    ("GET", "/chuyen-doi-so/smedx/thong-ke"): only("admin", "analyst"),
+    ("POST", "/chuyen-doi-so/smedx/nen-tang/{solution_id}/quan-tam"): only("enterprise"),
+    ("POST", "/chuyen-doi-so/smedx/nen-tang/{solution_id}/dung-thu"): only("enterprise"),
+    ("GET", "/chuyen-doi-so/smedx/cua-toi"): only("enterprise"),
+    ("POST", "/chuyen-doi-so/smedx/cua-toi/{uptake_id}/dang-dung"): only("enterprise"),
+    ("POST", "/chuyen-doi-so/smedx/cua-toi/{uptake_id}/ngung"): only("enterprise"),
+    ("GET", "/api/dx/smedx/platforms"): ANY,
+    ("GET", "/api/dx/smedx/uptake"): only("admin", "analyst"),
 }
 
 BINDINGS = {"province_officer": {"province_code": "01"}, "operator": {"operator_code": "VTL"},

@@ -1,5 +1,10 @@
 """The catalogue of digital solutions: kept by administrators, recommended against gaps.
 
+It is also the SME programme's (SMEdx) list of platforms: providers submit platforms
+(``dx.smedx``), staff approve them, and only approved, active ones are recommended. A
+solution entered here by an administrator is approved from the start; its programme offer
+(platform group, free period, staff limit, price after, cost support) is optional.
+
 A solution names the criteria of an enterprise framework it helps with. Recommendations
 take an assessment's advice (criteria with points still to gain, the ones that unlock the
 next level first) and rank the active solutions by the points they could add on those
@@ -9,7 +14,7 @@ each adoption made since the one before, how the criteria the solution addresses
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlparse
 
@@ -19,10 +24,13 @@ from sqlalchemy.orm import Session
 from ictgov.audit import record
 from ictgov.db import utcnow
 from ictgov.dx.framework import EnterpriseFramework, available
-from ictgov.dx.models import SOLUTION_CATEGORIES, Adoption, Assessment, Enterprise, Solution
+from ictgov.dx.models import PLATFORM_GROUPS, SOLUTION_CATEGORIES, Adoption, Assessment, Enterprise, Solution
 
+OFFER_FIELDS = ("platform_group", "free_months", "free_max_staff", "price_after", "cost_support")
 FIELDS = ("name", "name_en", "provider", "category", "criteria", "price_min", "price_max",
-          "description", "description_en", "url", "active")
+          "description", "description_en", "url", "active", *OFFER_FIELDS)
+MAX_FREE_MONTHS = 24
+MAX_STAFF = 1_000_000
 
 
 class CatalogueError(ValueError):
@@ -31,6 +39,11 @@ class CatalogueError(ValueError):
     def __init__(self, errors: dict[str, str]):
         self.errors = errors
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+
+
+def vn_today() -> date:
+    """Today in Vietnam (UTC+7): an enterprise's "today", whatever the server's time zone."""
+    return (utcnow() + timedelta(hours=7)).date()
 
 
 def known_criteria() -> dict[str, Any]:
@@ -53,7 +66,40 @@ def _price(value: Any, field: str, errors: dict[str, str]) -> int | None:
     return int(text)
 
 
-def _clean(data: dict[str, Any]) -> dict[str, Any]:
+def _whole(value: Any, field: str, low: int, high: int, errors: dict[str, str]) -> int | None:
+    if value is None or str(value).strip() == "":
+        return None
+    text = str(value).strip()
+    if not text.isdigit() or not low <= int(text) <= high:
+        errors[field] = f"a whole number from {low} to {high}"
+        return None
+    return int(text)
+
+
+def clean_offer(data: dict[str, Any], errors: dict[str, str], *, required: bool) -> dict[str, Any]:
+    """The programme's offer: group, free months, staff limit of the free period, price after,
+    cost support. ``required``: a provider's submission must state all of it; for an
+    administrator's solution it is optional, but a free period needs its staff limit."""
+    out: dict[str, Any] = {}
+    group = str(data.get("platform_group") or "")
+    if group and group not in PLATFORM_GROUPS:
+        errors["platform_group"] = f"one of {', '.join(PLATFORM_GROUPS)}"
+    elif not group and required:
+        errors["platform_group"] = f"required: one of {', '.join(PLATFORM_GROUPS)}"
+    out["platform_group"] = group or None
+    out["free_months"] = _whole(data.get("free_months"), "free_months", 1, MAX_FREE_MONTHS, errors)
+    out["free_max_staff"] = _whole(data.get("free_max_staff"), "free_max_staff", 1, MAX_STAFF, errors)
+    out["price_after"] = _price(data.get("price_after"), "price_after", errors)
+    for field in ("free_months", "free_max_staff", "price_after"):
+        if required and out[field] is None and field not in errors:
+            errors[field] = "required"
+    if out["free_months"] is not None and out["free_max_staff"] is None and "free_max_staff" not in errors:
+        errors["free_max_staff"] = "a free period needs the staff limit of the firms it is for"
+    out["cost_support"] = data.get("cost_support", False) not in (False, None, "false", "0", "off", "")
+    return out
+
+
+def _clean(data: dict[str, Any], *, offer_required: bool = False) -> dict[str, Any]:
     errors: dict[str, str] = {}
     out: dict[str, Any] = {}
     for field, limit in (("name", 200), ("provider", 200)):
@@ -88,17 +134,20 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
         errors["url"] = "an http(s) address, at most 500 characters"
     out["url"] = url
     out["active"] = data.get("active", True) not in (False, "false", "0", "off", "")
+    out.update(clean_offer(data, errors, required=offer_required))
     if errors:
         raise CatalogueError(errors)
     return out
 
 
 def as_dict(s: Solution) -> dict[str, Any]:
-    return {"id": s.id, **{f: getattr(s, f) for f in FIELDS}}
+    return {"id": s.id, **{f: getattr(s, f) for f in FIELDS}, "status": s.status}
 
 
 def create(session: Session, data: dict[str, Any], actor=None) -> Solution:
-    s = Solution(**_clean(data))
+    """An administrator's solution: approved from the start, by that administrator."""
+    s = Solution(**_clean(data), status="approved", reviewed_by_id=getattr(actor, "id", None),
+                 reviewed_at=utcnow())
     session.add(s)
     session.flush()
     record(session, actor, "create", "dx_solution", s.id, after=as_dict(s))
@@ -121,8 +170,12 @@ def delete(session: Session, solution: Solution, actor=None) -> bool:
 
     Returns True when the row was deleted, False when it was withdrawn.
     """
+    from ictgov.dx.models import Uptake
+
     before = as_dict(solution)
     adopted = session.scalar(select(Adoption.id).where(Adoption.solution_id == solution.id).limit(1))
+    if adopted is None:  # an enterprise's interest or free period is history too
+        adopted = session.scalar(select(Uptake.id).where(Uptake.solution_id == solution.id).limit(1))
     if adopted is not None:
         solution.active = False
         solution.updated_at = utcnow()
@@ -134,9 +187,11 @@ def delete(session: Session, solution: Solution, actor=None) -> bool:
 
 
 def listing(session: Session, *, active_only: bool = False) -> list[Solution]:
+    """Every solution; ``active_only``: those offered to enterprises, i.e. active and approved
+    (a platform a provider submitted is not offered before staff approve it)."""
     q = select(Solution).order_by(Solution.category, Solution.name)
     if active_only:
-        q = q.where(Solution.active.is_(True))
+        q = q.where(Solution.active.is_(True), Solution.status == "approved")
     return list(session.scalars(q))
 
 
@@ -165,10 +220,10 @@ def recommend(session: Session, result: dict[str, Any], limit: int = 5) -> list[
 
 def adopt(session: Session, enterprise: Enterprise, solution: Solution, adopted_on: date | None = None,
           actor=None) -> Adoption:
-    if not solution.active:
+    if not solution.active or solution.status != "approved":
         raise CatalogueError({"solution": "this solution is no longer in the catalogue"})
-    adopted_on = adopted_on or date.today()
-    if adopted_on > date.today():
+    adopted_on = adopted_on or vn_today()
+    if adopted_on > vn_today():
         raise CatalogueError({"adopted_on": "a date in the future"})
     exists = session.scalar(select(Adoption).where(Adoption.enterprise_id == enterprise.id,
                                                    Adoption.solution_id == solution.id))

@@ -260,15 +260,18 @@ def _print_score(result, fw, lang: str) -> None:
 
 @app.command("sync-stats")
 def sync_stats_cmd() -> None:
-    """Record the self-assessments (assessed, levels by province, sector and size, pillar averages) and
-    the press agencies' certificates (certified, by level) as figures."""
+    """Record as figures the self-assessments (assessed, levels by province, sector and size, pillar
+    averages), the press agencies' certificates (certified, by level) and the SME programme's uptake
+    (platforms, providers, enterprises reached and using, by group and month)."""
     from ictgov.db import session_scope
+    from ictgov.dx import smedx_observations
     from ictgov.dx.observations import sync
     from ictgov.dx.press_observations import sync as sync_press
 
     with session_scope() as s:
         report = sync(s)
         press_report = sync_press(s)
+        programme = smedx_observations.sync(s)
     if report is None:
         console.print("no submitted assessments yet: nothing to record")
     else:
@@ -278,3 +281,6 @@ def sync_stats_cmd() -> None:
     else:
         console.print(f"press agencies: {press_report.created} new, {press_report.revised} revised, "
                       f"{press_report.unchanged} unchanged")
+    if programme is not None:
+        console.print(f"SME programme: {programme.created} new, {programme.revised} revised, "
+                      f"{programme.unchanged} unchanged")

@@ -20,6 +20,7 @@ from ictgov.audit import record
 from ictgov.db import utcnow
 from ictgov.dx.models import SECTORS, SIZE_CLASSES, Enterprise
 
+MAX_EMPLOYEES = 1_000_000
 _WEIGHTS = (31, 29, 23, 19, 17, 13, 7, 5, 3)
 _SEPARATORS = re.compile(r"[\s.\-]")
 
@@ -79,6 +80,17 @@ def _clean(session: Session, data: dict[str, Any], *, tax_code_fixed: str | None
         errors["province_code"] = f"no province in force with code {province!r}" if province else "required"
     else:
         out["province_code"] = area.code
+    # Staff head count: optional (older profiles lack it), but the SME programme's free period
+    # is only offered once it is known, so it is checked when given.
+    staff = str(data.get("employees") if data.get("employees") is not None else "").strip()
+    if re.fullmatch(r"\d{1,3}([.,]\d{3})+", staff):  # 1.500 as Vietnamese write it
+        staff = re.sub(r"[.,]", "", staff)
+    out["employees"] = None
+    if staff:
+        if not staff.isdigit() or not 1 <= int(staff) <= MAX_EMPLOYEES:
+            errors["employees"] = f"a whole number of staff from 1 to {MAX_EMPLOYEES:,}"
+        else:
+            out["employees"] = int(staff)
     if errors:
         raise EnterpriseError(errors)
     return out
@@ -86,7 +98,7 @@ def _clean(session: Session, data: dict[str, Any], *, tax_code_fixed: str | None
 
 def public_dict(e: Enterprise) -> dict[str, Any]:
     return {"tax_code": e.tax_code, "name": e.name, "sector": e.sector, "size_class": e.size_class,
-            "province_code": e.province_code}
+            "province_code": e.province_code, "employees": e.employees}
 
 
 def by_tax_code(session: Session, tax_code: str | None) -> Enterprise | None:
@@ -117,10 +129,10 @@ def register(session: Session, data: dict[str, Any], actor=None, *, tax_code: st
 
 
 def update(session: Session, enterprise: Enterprise, data: dict[str, Any], actor=None) -> Enterprise:
-    """Change the profile (name, sector, size, province); the tax code never changes."""
+    """Change the profile (name, sector, size, province, staff); the tax code never changes."""
     clean = _clean(session, data, tax_code_fixed=enterprise.tax_code)
     before = public_dict(enterprise)
-    for k in ("name", "sector", "size_class", "province_code"):
+    for k in ("name", "sector", "size_class", "province_code", "employees"):
         setattr(enterprise, k, clean[k])
     after = public_dict(enterprise)
     if after != before:

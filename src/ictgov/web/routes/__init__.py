@@ -29,6 +29,7 @@ ROUTERS: list[str | APIRouter] = [
     "ictgov.web.routes.antispam",
     "ictgov.web.routes.dx",
     "ictgov.web.routes.press",
+    "ictgov.web.routes.smedx",
 ]
 
 

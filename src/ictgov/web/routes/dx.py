@@ -19,11 +19,19 @@ from sqlalchemy.orm import Session
 
 from ictgov.auth import User
 from ictgov.dx import assessments as asm
-from ictgov.dx import catalogue, charts, enterprises, rankings
+from ictgov.dx import catalogue, charts, enterprises, rankings, smedx_uptake
 from ictgov.dx.dti import DtiInputError, LineError
 from ictgov.dx.enterprises import EnterpriseError
 from ictgov.dx.framework import EnterpriseFramework, available
-from ictgov.dx.models import SECTORS, SIZE_CLASSES, SOLUTION_CATEGORIES, Assessment, Enterprise, Solution
+from ictgov.dx.models import (
+    PLATFORM_GROUPS,
+    SECTORS,
+    SIZE_CLASSES,
+    SOLUTION_CATEGORIES,
+    Assessment,
+    Enterprise,
+    Solution,
+)
 from ictgov.stats.areas import normalize_code
 from ictgov.web.deps import LangDep, OptionalUser, SessionDep, SettingsDep, ensure, flash, render, require
 from ictgov.web.i18n import register
@@ -66,6 +74,9 @@ register({
     "dx.field.sector": ("Ngành", "Sector"),
     "dx.field.size_class": ("Quy mô", "Size"),
     "dx.field.province_code": ("Tỉnh, thành phố", "Province"),
+    "dx.field.employees": ("Số lao động", "Staff head count"),
+    "dx.field.employees.hint": ("Dùng để xét ưu đãi dùng thử miễn phí của chương trình SMEdx.",
+                                "Used to check eligibility for the SME programme's free periods."),
     "dx.sector.agriculture": ("Nông, lâm nghiệp và thủy sản", "Agriculture, forestry and fishing"),
     "dx.sector.manufacturing": ("Công nghiệp chế biến, chế tạo", "Manufacturing"),
     "dx.sector.construction": ("Xây dựng", "Construction"),
@@ -324,8 +335,9 @@ def enterprise_page(request: Request, db: SessionDep, user: EnterpriseUser, lang
 @router.post(f"{BASE}/doanh-nghiep", include_in_schema=False)
 def enterprise_save(request: Request, db: SessionDep, user: EnterpriseUser,
                     name: str = Form(""), sector: str = Form(""), size_class: str = Form(""),
-                    province_code: str = Form("")):
-    data = {"name": name, "sector": sector, "size_class": size_class, "province_code": province_code}
+                    province_code: str = Form(""), employees: str = Form("", max_length=20)):
+    data = {"name": name, "sector": sector, "size_class": size_class, "province_code": province_code,
+            "employees": employees}
     e = _enterprise_of(db, user)
     try:
         if e is None:
@@ -438,11 +450,13 @@ def assessment_result(request: Request, db: SessionDep, user: EnterpriseUser, la
     previous = asm.previous_of(db, a)
     history = asm.progress(db, a.enterprise)
     adopted = {ad.solution_id: ad for ad in catalogue.adoptions(db, a.enterprise)}
+    solutions = catalogue.recommend(db, result, limit=6)
     return render(request, "dx/result.html", {
         "a": a, "r": result, "fw": fw, "digest_ok": asm.digest_matches(a),
         "radar": charts.radar(result["pillars"], lang),
         "bench": bench, "group": group, "advice": result["advice"][:10],
-        "solutions": catalogue.recommend(db, result, limit=6), "adopted": adopted,
+        "solutions": solutions, "adopted": adopted,
+        "offers": smedx_uptake.offers(db, a.enterprise, [r["solution"] for r in solutions]),
         "effects": catalogue.effects(db, a, previous), "history": history,
         "progress_chart": charts.progress(history, lang) if len(history) > 1 else None,
         "province_name": dict(_provinces(db)).get(a.enterprise.province_code, a.enterprise.province_code),
@@ -488,14 +502,17 @@ def _catalogue_page(request: Request, db: Session, lang: str, solution: Solution
         "solutions": catalogue.listing(db), "solution": solution, "errors": errors or {},
         "values": values or (catalogue.as_dict(solution) if solution else {"active": True, "criteria": []}),
         "categories": _choices("dx.cat.cat", SOLUTION_CATEGORIES, tr), "criteria_groups": _criteria_choices(lang),
+        "platform_groups": _choices("smedx.group", PLATFORM_GROUPS, tr),
     }, status_code=status_code)
 
 
 def _solution_form(form) -> dict[str, Any]:
     data = {k: form.get(k, "") for k in ("name", "name_en", "provider", "category", "price_min", "price_max",
-                                         "description", "description_en", "url")}
+                                         "description", "description_en", "url",
+                                         "platform_group", "free_months", "free_max_staff", "price_after")}
     data["criteria"] = [c for c in form.getlist("criteria") if isinstance(c, str)]
     data["active"] = form.get("active") == "true"
+    data["cost_support"] = form.get("cost_support") == "true"
     return data
 
 
