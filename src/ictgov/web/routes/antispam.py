@@ -22,7 +22,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 
-from ictgov import jobs, permissions
+from ictgov import notify, permissions
 from ictgov.antispam import dnc, flags, otp, reports
 from ictgov.antispam import figures as afig
 from ictgov.antispam.models import (
@@ -384,7 +384,7 @@ def _issue(request: Request, db, number: str, purpose: str, payload: dict) -> Re
     row = otp.issue(db, number, purpose, payload)
     db.commit()
     _remember(request, row.ref)
-    jobs.enqueue("notify.drain", idempotency_key="notify.drain", limit=100)
+    notify.schedule_drain()
     return RedirectResponse(f"/chan-rac/xac-nhan/{row.ref}", status_code=303)
 
 
@@ -806,7 +806,7 @@ async def operator_flag_action(request: Request, db: SessionDep, user: Handler, 
         raise HTTPException(422, f"{field}: {msg}") from None
     db.commit()
     if action == "survey":
-        jobs.enqueue("notify.drain", idempotency_key="notify.drain", limit=100)
+        notify.schedule_drain()
     return RedirectResponse(f"/nha-mang/so-nghi-van?status={flag.status}", status_code=303)
 
 
