@@ -35,6 +35,11 @@ class Settings(BaseSettings):
         description="an uploaded file larger than this is imported by a background job, with its "
         "progress on a page, instead of in the request",
     )
+    background_draw_areas: int = Field(
+        default=200_000,
+        description="a DTI upload whose uncertainty draws × rows is larger than this is computed by "
+        "the background job dx.dti, with its progress on a page (the API answers 202)",
+    )
     redis_url: str | None = Field(
         default=None,
         description="redis://host:6379/0: background jobs go on this RQ queue and `ictgov worker` "

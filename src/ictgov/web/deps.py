@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from markupsafe import Markup, escape
@@ -222,6 +222,16 @@ def require(perm: str, **scope: str | Callable[[Request], str | None] | None) ->
 
     dependency.__name__ = f"require_{perm.replace('.', '_')}"
     return Depends(dependency)
+
+
+# --- background jobs ----------------------------------------------------------------------
+
+
+def accepted(info) -> JSONResponse:
+    """202 for an API call whose work went to a background job: where to follow it."""
+    url = f"/api/jobs/{info.id}"
+    return JSONResponse({"ok": True, "job": info.id, "name": info.name, "status": info.status,
+                         "status_url": url}, status_code=202, headers={"Location": url})
 
 
 # --- language -----------------------------------------------------------------------------
