@@ -74,7 +74,9 @@ def jobs_list(limit: int = typer.Option(30, "--limit")) -> None:
     for j in jobs.recent(limit):
         progress = f"{j.progress:.0%}" if j.progress is not None else ""
         error = jobs.summary(j.error)
-        console.print(f"{j.id}  {j.name:20s} {j.status:9s} {progress:>5s}  {error}", highlight=False)
+        # one job per line whatever the terminal's width (scripts read it with cut/awk)
+        console.print(f"{j.id}  {j.name:20s} {j.status:9s} {progress:>5s}  {error}", highlight=False,
+                      soft_wrap=True)
 
 
 @jobs_app.command("run")

@@ -380,7 +380,8 @@ def work(burst: bool = False) -> None:
     """`ictgov worker`: run jobs from the Redis queue until stopped (or, burst, until empty)."""
     b = backend()
     if isinstance(b, InlineBackend):
-        raise RuntimeError(  # noqa: TRY004 - a missing setting, not a wrong argument"no queue configured: set ICTGOV_REDIS_URL (without it, jobs run in the "
+        # a missing setting, not a wrong argument: say which one
+        raise RuntimeError("no queue configured: set ICTGOV_REDIS_URL (without it, jobs run in the "  # noqa: TRY004
                            "web process and no worker is needed)")
     _load_declarations()
     worker_class()([b.queue], connection=b.redis).work(burst=burst, with_scheduler=True)
