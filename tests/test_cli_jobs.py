@@ -102,3 +102,43 @@ def test_worker_runs_the_queued_jobs_from_redis(engine):
         for key in b.redis.scan_iter(f"*{b.queue.name}*"):
             b.redis.delete(key)
         jobs.use(None)
+
+
+def test_long_commands_report_their_progress(engine, tmp_path):
+    """backup, restore, stats import and dx dti report through jobs.progress, which the
+    commands show as progress bars (and a job's page as its progress)."""
+    from ictgov.backup import backup, restore
+    from ictgov.dx.dti import run
+    from ictgov.dx.framework import get
+    from ictgov.stats.areas import load_reference_areas
+    from ictgov.stats.ingest import import_observations
+
+    if engine.dialect.name != "sqlite":
+        # the reports are the same code on both backends; pg_dump/pg_restore: tests/test_backup.py
+        pytest.skip("progress reports are backend-independent; run once, on SQLite")
+    seen: list[tuple[float, str]] = []
+    with session_scope(engine) as s:
+        load_reference_areas(s)
+    data_dir = tmp_path / "data"
+    (data_dir / "evidence").mkdir(parents=True)
+    (data_dir / "evidence" / "a.png").write_bytes(b"x")
+    with jobs.reporting(lambda f, m: seen.append((f, m))):
+        with session_scope(engine) as s:
+            import_observations(s, b"indicator,area,period,value,unit,source\nx,VN,2021,5,units,t\n", "f.csv")
+        assert any(m == "checking every row" for _, m in seen) and any(m == "writing" for _, m in seen)
+        seen.clear()
+        run(("area,year,awareness,institutions,infrastructure,human_resources,cybersecurity,smart_city,"
+             "digital_government,digital_economy,digital_society\n"
+             "Đà Nẵng,2022,0.8,0.8,0.8,0.8,0.8,0.5,0.8,0.8,0.8\nHa Noi,2022,0.6,0.6,0.6,0.6,0.6,0.5,0.6,0.6,0.6\n"
+             ).encode(), get("dti-2022", "index"), draws=50)
+        assert any("50 draws" in m for _, m in seen)
+        seen.clear()
+        backup(engine, data_dir, tmp_path / "b.tar")
+        assert seen[0][1] == "database" and seen[-1] == (1.0, "done")
+        assert [f for f, _ in seen] == sorted(f for f, _ in seen)
+        seen.clear()
+        restore(engine, data_dir, tmp_path / "b.tar", force=True)
+        assert seen[-1] == (1.0, "done") and any("count" in m for _, m in seen)
+    # and the command shows them (the bar is on stderr, transient; the command still works)
+    r = runner.invoke(app, ["backup", str(tmp_path / "c.tar")])
+    assert r.exit_code == 0 and "c.tar" in r.output

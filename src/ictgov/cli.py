@@ -129,8 +129,11 @@ def backup_cmd(out: Path = typer.Argument(..., help="the archive to write (a .ta
     """Back up the database and the uploaded files into one archive (online: keep serving)."""
     from ictgov.backup import BackupError, backup
 
+    from ictgov.cli_progress import progress_bar
+
     try:
-        m = backup(get_engine(), get_settings().data_dir, out)
+        with progress_bar("backup"):
+            m = backup(get_engine(), get_settings().data_dir, out)
     except BackupError as exc:
         fail(str(exc))
     console.print(f"{out}: {m.backend} at revision {m.revision}, {sum(m.tables.values()):,} rows "
@@ -145,8 +148,11 @@ def restore_cmd(
     """Restore an archive of `ictgov backup` into the configured database and data directory."""
     from ictgov.backup import BackupError, restore
 
+    from ictgov.cli_progress import progress_bar
+
     try:
-        m = restore(get_engine(), get_settings().data_dir, archive, force=force)
+        with progress_bar("restore"):
+            m = restore(get_engine(), get_settings().data_dir, archive, force=force)
     except BackupError as exc:
         fail(str(exc))
     console.print(f"restored {sum(m.tables.values()):,} rows in {len(m.tables)} tables and {m.files} files "

@@ -31,6 +31,7 @@ import traceback
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -120,6 +121,18 @@ def progress(fraction: float, message: str = "") -> None:
     report = getattr(_current, "report", None)
     if report is not None:
         report(max(0.0, min(1.0, float(fraction))), message)
+
+
+@contextmanager
+def reporting(report: Callable[[float, str], None]):
+    """Within the block, `progress` calls of this thread go to `report` (the CLI's progress
+    bars; the same domain code reports to a job's page when it runs as a job)."""
+    previous = getattr(_current, "report", None)
+    _current.report = report
+    try:
+        yield
+    finally:
+        _current.report = previous
 
 
 def _run(name: str, kwargs: dict) -> Any:
@@ -392,6 +405,16 @@ def worker_class(simple: bool = False):
     from rq import SimpleWorker, Worker
 
     class ProgressWorker(SimpleWorker if simple else Worker):
+        def main_work_horse(self, *args, **kwargs):
+            # In the forked child: the database connections pooled by the parent belong to the
+            # parent; using them here would corrupt its sessions (psycopg's prepared statements,
+            # SQLite locks). Forget them without closing them, so the child opens its own.
+            from ictgov.db import _engines
+
+            for engine in list(_engines.values()):
+                engine.dispose(close=False)
+            return super().main_work_horse(*args, **kwargs)
+
         def perform_job(self, job, queue, *args, **kwargs):
             job.meta["attempts"] = int(job.meta.get("attempts") or 0) + 1
             job.save_meta()
