@@ -117,7 +117,7 @@ LEAK_TEST = """
 import logging
 
 def test_logs_a_contact():
-    logging.getLogger("ictgov.leaky").info("new reporter %s", "Trần Thị Lan")
+    logging.getLogger("ictgov.leaky").warning("new reporter %s", "Trần Thị Lan")
 """
 
 
