@@ -60,8 +60,10 @@ class Server:
         port = free_port()
         self.base = f"http://127.0.0.1:{port}"
         cmd = [str(BIN / "ictgov"), "serve", "--port", str(port)]
-        self.proc = subprocess.Popen(cmd, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
+        self.log = tmp / "server.log"
+        with open(self.log, "w") as err:
+            self.proc = subprocess.Popen(cmd, env=self.env, stdout=subprocess.DEVNULL, stderr=err)
+        deadline = time.monotonic() + 180  # a busy machine starts it slowly
         while True:
             try:
                 if httpx.get(self.base + "/healthz", timeout=1).status_code == 200:
@@ -69,8 +71,9 @@ class Server:
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline or self.proc.poll() is not None:
+                tail = [ln for ln in self.log.read_text().splitlines() if '"ictgov.access"' not in ln][-15:]
                 self.__exit__(None, None, None)
-                raise RuntimeError(f"the server did not start on {self.backend}")
+                raise RuntimeError(f"the server did not start on {self.backend}: " + "\n".join(tail))
             time.sleep(0.1)
 
     def __exit__(self, *exc) -> None:

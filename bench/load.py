@@ -6,8 +6,11 @@ time each, N concurrent asyncio clients (httpx, one connection each):
 
 1. baseline: GET /healthz only — what the server and this client do with no work per request;
 2. the mix a day of the ministry's site sees: the dashboard pages (/, /stats, an indicator,
-   the review), the public fake-news pages (/tin-gia, its statistics, the report form) and
-   reports posted to POST /api/tipline/reports with their own Idempotency-Key.
+   the review), the public fake-news pages (/tin-gia, its statistics, the report form), the
+   public anti-spam pages (report form, do-not-call, appeal, status lookup), and intake:
+   reports posted to POST /api/tipline/reports with their own Idempotency-Key and SMS to
+   5656 posted by the operator's gateway to POST /api/antispam/sms-inbound with their own
+   gateway message id.
 
 Prints per group requests/s and p50/p95/p99 latency, every non-2xx/3xx answer (there must be
 none), and the ratio of the mix's throughput to the baseline's in the same run.
@@ -35,8 +38,10 @@ from _server import Server  # noqa: E402
 
 DASHBOARD = ["/", "/stats", "/stats/ict_revenue_usd", "/review?period=2021H1"]
 PUBLIC = ["/tin-gia", "/tin-gia/thong-ke", "/phan-anh"]
-# shares of the mix: mostly reading, some reporting
-MIX = [("dashboard", 0.5), ("public", 0.35), ("intake", 0.15)]
+ANTISPAM = ["/chan-rac/phan-anh", "/chan-rac/dnc", "/chan-rac/khieu-nai", "/chan-rac/tra-cuu"]
+PAGES = {"dashboard": DASHBOARD, "public": PUBLIC, "antispam": ANTISPAM}
+# shares of the mix: mostly reading, some reporting (intake: half tipline API, half 5656)
+MIX = [("dashboard", 0.45), ("public", 0.25), ("antispam", 0.15), ("intake", 0.15)]
 TARGET_P95_MS = 150.0
 
 
@@ -48,7 +53,13 @@ def _claim(rng: random.Random, i: int) -> dict:
             "category": rng.choice(["health", "economy_finance", "other"]), "platform": "facebook"}
 
 
-async def _run(base: str, token: str, seconds: float, clients: int, mix: bool, seed: int) -> dict:
+def _sms(rng: random.Random, i: int, seed: int) -> dict:
+    spammer = f"09{rng.randrange(10**8):08d}"
+    return {"from": f"091{rng.randrange(10**7):07d}", "id": f"load-{seed}-{i}",
+            "text": f"S [{spammer}][Vay tien nhanh {i}, giai ngan trong 5 phut]"}
+
+
+async def _run(base: str, tokens: dict, seconds: float, clients: int, mix: bool, seed: int) -> dict:
     lat: dict[str, list[float]] = defaultdict(list)
     bad: list[str] = []
     stop = time.perf_counter() + seconds
@@ -65,12 +76,15 @@ async def _run(base: str, token: str, seconds: float, clients: int, mix: bool, s
                 t = time.perf_counter()
                 if group == "healthz":
                     r = await c.get("/healthz")
-                elif group == "intake":
+                elif group == "intake" and rng.random() < 0.5:
                     i = next(counter)
                     r = await c.post("/api/tipline/reports", json=_claim(rng, i), headers={
-                        "Authorization": f"Bearer {token}", "Idempotency-Key": f"load-{seed}-{i}"})
+                        "Authorization": f"Bearer {tokens['tipline']}", "Idempotency-Key": f"load-{seed}-{i}"})
+                elif group == "intake":
+                    r = await c.post("/api/antispam/sms-inbound", json=_sms(rng, next(counter), seed),
+                                     headers={"Authorization": f"Bearer {tokens['antispam']}"})
                 else:
-                    r = await c.get(rng.choice(DASHBOARD if group == "dashboard" else PUBLIC))
+                    r = await c.get(rng.choice(PAGES[group]))
                 lat[group].append(time.perf_counter() - t)
                 if r.status_code >= 400:
                     bad.append(f"{r.request.method} {r.request.url.path}: {r.status_code}")
@@ -89,15 +103,18 @@ def _summary(name: str, values: list[float], elapsed: float) -> tuple[str, float
 
 def bench(backend: str, seconds: float, clients: int) -> bool:
     setup = [["sample", "load"],
-             ["users", "create", "gateway", "--role", "hotline_agent", "--password", "load-pass-123"]]
+             ["users", "create", "gateway", "--role", "hotline_agent", "--password", "load-pass-123"],
+             ["users", "create", "smsc", "--role", "operator", "--operator", "VINAPHONE", "--password",
+              "load-pass-123"]]
     with Server(backend, setup) as srv:
-        token = srv.cli("users", "token", "gateway").strip().split()[-1]
+        tokens = {"tipline": srv.cli("users", "token", "gateway").strip().split()[-1],
+                  "antispam": srv.cli("users", "token", "smsc").strip().split()[-1]}
         with httpx.Client(base_url=srv.base, timeout=60) as c:  # warm caches and the claim index
-            for path in DASHBOARD + PUBLIC:
+            for path in DASHBOARD + PUBLIC + ANTISPAM:
                 if c.get(path).status_code != 200:
                     raise RuntimeError(f"{path} does not answer 200 on {backend}")
-        base = asyncio.run(_run(srv.base, token, seconds, clients, mix=False, seed=1))
-        load = asyncio.run(_run(srv.base, token, seconds, clients, mix=True, seed=2))
+        base = asyncio.run(_run(srv.base, tokens, seconds, clients, mix=False, seed=1))
+        load = asyncio.run(_run(srv.base, tokens, seconds, clients, mix=True, seed=2))
     print(f"{backend}: {clients} clients, {seconds:.0f} s each, one uvicorn process")
     line, _ = _summary("healthz", base["lat"]["healthz"], base["elapsed"])
     print(line + "   (baseline)")

@@ -1,4 +1,5 @@
-"""Shared fixtures: a migrated database on SQLite and, where it answers, on PostgreSQL.
+"""Shared fixtures: a migrated database on SQLite and, where it answers, on PostgreSQL; and
+the scan of the whole run's logs for personal data.
 
 Storage and API tests take the `engine` fixture and so run on both backends. PostgreSQL
 is used when ICTGOV_TEST_POSTGRES_URL is set or a server answers on 127.0.0.1:5432
@@ -8,8 +9,12 @@ end. In CI (CI=true) a missing PostgreSQL is an error, not a skip.
 
 from __future__ import annotations
 
+import copy
+import logging
 import os
+import re
 import socket
+import threading
 import uuid
 from pathlib import Path
 
@@ -111,3 +116,121 @@ def session(engine):
     finally:
         s.rollback()
         s.close()
+
+
+# --- the logs of the whole run, scanned for personal data -----------------------------------
+#
+# Every log record the run emits goes through the platform's own log handler (JSON lines,
+# the personal-data filter: what a production log file would hold) into run-logs.jsonl; the
+# logs of the server processes that tests start (``*.log`` files under the run's temporary
+# directory: tests/test_crash.py, tests/test_logs.py, at INFO) are read too. When the run ends, no
+# phone number, e-mail address or person's name that a test typed may be in any of them;
+# the run fails if one is, naming the value and the line.
+
+_PHONE_LITERAL = re.compile(r"(?<![\w])(?:\+84|84|0)[\d .-]{8,13}\d(?![\w])")
+_EMAIL_LITERAL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_NAME_LITERAL = re.compile(
+    r"""(?:full_name|contact_name|caller_name|reporter_name)["']?\s*[:=]\s*f?["']([^"'{}<>]{5,80})["']""")
+# addresses that are the platform's own, not a person's
+_NOT_PERSONAL = {"noreply@localhost"}
+
+
+def personal_data_in_tests(root: Path = ROOT / "tests") -> dict[str, set[str]]:
+    """The phones (as digits), e-mails and names that the tests type."""
+    from ictgov.text import extract_phones
+
+    phones, emails, names = set(), set(), set()
+    for path in root.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for m in _PHONE_LITERAL.finditer(text):
+            phones.update(re.sub(r"\D", "", p)[-9:] for p in extract_phones(m.group(0)))
+        emails.update(e.lower() for e in _EMAIL_LITERAL.findall(text))
+        names.update(n.strip() for n in _NAME_LITERAL.findall(text) if " " in n.strip())
+    return {"phone": phones, "email": emails - _NOT_PERSONAL, "name": names}
+
+
+def find_personal_data(lines, wanted: dict[str, set[str]]) -> list[tuple[str, str, str]]:
+    """(kind, value, line) for each line of `lines` that holds a value of `wanted`."""
+    from ictgov.text import extract_phones
+
+    found = []
+    for line in lines:
+        low = line.lower()
+        for p in extract_phones(line) if any(c.isdigit() for c in line) else ():
+            if re.sub(r"\D", "", p)[-9:] in wanted["phone"]:
+                found.append(("phone", p, line))
+        found += [("email", e, line) for e in wanted["email"] if e in low]
+        found += [("name", n, line) for n in wanted["name"] if n in line]
+    return found
+
+
+class _RunLog(logging.Handler):
+    """Writes each record as the platform's handler would, without changing the record
+    (a test's own caplog must still see what was really logged)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(logging.DEBUG)
+        from ictgov.logs import handler
+
+        self.path = path
+        self._stream = open(path, "a", encoding="utf-8")  # noqa: SIM115 - open for the run
+        self._inner = handler(self._stream)
+        self._lock_ = threading.Lock()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with self._lock_:
+            self._inner.handle(copy.copy(record))
+            self._stream.flush()
+
+    def close(self) -> None:
+        self._stream.close()
+        super().close()
+
+
+def pytest_sessionstart(session) -> None:
+    if hasattr(session.config, "workerinput"):
+        return
+    from tempfile import mkdtemp
+
+    path = Path(mkdtemp(prefix="ictgov-run-logs-")) / "run-logs.jsonl"
+    session.config._ictgov_run_log = handler = _RunLog(path)
+    # Levels are left as they are: raising them for the whole run would send INFO lines of
+    # the browser tests' server thread into pytest's per-test capture handlers between two
+    # tests. The scan gets what the run emits: warnings and errors always, every level in
+    # the tests that raise it (the privacy tests log at DEBUG), and the servers' INFO logs.
+    logging.getLogger().addHandler(handler)
+
+
+def _server_logs(config) -> list[Path]:
+    try:
+        base = config._tmp_path_factory.getbasetemp()
+    except (AttributeError, ValueError):
+        return []
+    return sorted(p for p in Path(base).rglob("*.log") if p.is_file())
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    handler = getattr(session.config, "_ictgov_run_log", None)
+    if handler is None:
+        return
+    logging.getLogger().removeHandler(handler)
+    handler.close()
+    if session.testscollected == 0 or os.environ.get("ICTGOV_SKIP_LOG_SCAN"):
+        return
+    wanted = personal_data_in_tests()
+    sources = [handler.path, *_server_logs(session.config)]
+    found = []
+    for src in sources:
+        with open(src, encoding="utf-8", errors="replace") as f:
+            found += [(src, *hit) for hit in find_personal_data(f, wanted)]
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    n_lines = sum(1 for src in sources for _ in open(src, encoding="utf-8", errors="replace"))
+    if found:
+        if reporter:
+            reporter.write_sep("=", "personal data in the logs of this run", red=True)
+            for src, kind, value, line in found[:50]:
+                reporter.write_line(f"{kind} {value!r} in {src.name}: {line.strip()[:300]}")
+        session.exitstatus = 1
+    elif reporter:
+        reporter.write_line(f"log scan: {n_lines} log lines of this run ({len(sources)} files) hold none of the "
+                            f"{sum(len(v) for v in wanted.values())} phones, e-mails and names the tests use")

@@ -111,3 +111,31 @@ def test_server_logs_are_json_with_request_ids_and_no_personal_data(tmp_path):
     assert posted and posted[0]["route"] == "/phan-anh" and posted[0]["status"] == 303
     # routes are templates, never raw paths with their receipts or query strings
     assert not any("TG-" in ln["route"] or "?" in ln["route"] for ln in requests)
+
+
+LEAK_TEST = """
+import logging
+
+def test_logs_a_contact():
+    logging.getLogger("ictgov.leaky").warning("new reporter %s", "Trần Thị Lan")
+"""
+
+
+def test_the_run_log_scan_fails_a_run_whose_logs_hold_a_name_or_contact(tmp_path):
+    """The check of tests/conftest.py, on a run of one test that logs a person's name."""
+    tests_dir = Path(__file__).resolve().parent
+    (tmp_path / "test_leak.py").write_text(LEAK_TEST)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tests_dir), os.environ.get("PYTHONPATH", "")])}
+    env.pop("ICTGOV_SKIP_LOG_SCAN", None)
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "conftest", "--rootdir", str(tmp_path),
+                          "-p", "no:cacheprovider", str(tmp_path / "test_leak.py")],
+                         env=env, capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert run.returncode != 0, run.stdout
+    assert "personal data in the logs of this run" in run.stdout
+    assert "name 'Trần Thị Lan'" in run.stdout
+    # the platform's filter still masks a phone or address in that same place
+    (tmp_path / "test_leak.py").write_text(LEAK_TEST.replace('"Trần Thị Lan"', '"0912 345 678 / a@example.vn"'))
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "conftest", "--rootdir", str(tmp_path),
+                          "-p", "no:cacheprovider", str(tmp_path / "test_leak.py")],
+                         env=env, capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert run.returncode == 0 and "log scan:" in run.stdout, run.stdout

@@ -29,6 +29,8 @@ from pathlib import Path
 from sqlalchemy import func, inspect, select
 from sqlalchemy.engine import Connection, Engine, make_url
 
+from ictgov.jobs import progress
+
 FORMAT = 1
 # Files in the data directory that are not uploads.
 _NOT_FILES = ("secret_key", "admin_password")
@@ -112,6 +114,7 @@ def backup(engine: Engine, data_dir: Path, out: Path) -> Manifest:
     """Write the archive `out` (a tar file); returns its manifest."""
     backend = engine.dialect.name
     files = _upload_files(data_dir)
+    progress(0.02, "database")
     with tempfile.TemporaryDirectory(prefix="ictgov-backup-") as tmp:
         tmpdir = Path(tmp)
         if backend == "sqlite":
@@ -154,9 +157,12 @@ def backup(engine: Engine, data_dir: Path, out: Path) -> Manifest:
         with tarfile.open(partial, "w") as tar:
             tar.add(tmpdir / "manifest.json", "manifest.json")
             tar.add(tmpdir / db_name, db_name)
-            for rel in files:
+            progress(0.5, "files")
+            for i, rel in enumerate(files, start=1):
                 tar.add(data_dir / rel, f"files/{rel.as_posix()}")
+                progress(0.5 + 0.49 * i / len(files), "files")
         partial.replace(out)  # an archive is there whole or not at all
+    progress(1.0, "done")
     return manifest
 
 
@@ -193,8 +199,10 @@ def restore(engine: Engine, data_dir: Path, archive: Path, *, force: bool = Fals
         raise BackupError(f"the target database is not empty: {holding}; use --force to replace it")
     with tempfile.TemporaryDirectory(prefix="ictgov-restore-") as tmp:
         tmpdir = Path(tmp)
+        progress(0.02, "reading the archive")
         with tarfile.open(archive) as tar:
             tar.extractall(tmpdir, members=_safe_members(tar))
+        progress(0.2, "database")
         if backend == "sqlite":
             engine.dispose()  # no pooled connection may hold the file while it is replaced
             src = sqlite3.connect(tmpdir / "database.sqlite3")
@@ -212,12 +220,16 @@ def restore(engine: Engine, data_dir: Path, archive: Path, *, force: bool = Fals
                   str(tmpdir / "database.pgdump")])
         files_dir = tmpdir / "files"
         restored = 0
+        progress(0.6, "files")
         if files_dir.is_dir():
-            for src_file in sorted(p for p in files_dir.rglob("*") if p.is_file()):
+            to_copy = sorted(p for p in files_dir.rglob("*") if p.is_file())
+            for src_file in to_copy:
                 target = data_dir / src_file.relative_to(files_dir)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(src_file, target)
                 restored += 1
+                progress(0.6 + 0.3 * restored / len(to_copy), "files")
+    progress(0.95, "checking every table's count")
     after = table_counts(engine)
     wrong = {t: (n, after.get(t)) for t, n in manifest.tables.items() if after.get(t) != n}
     if wrong:
@@ -225,4 +237,5 @@ def restore(engine: Engine, data_dir: Path, archive: Path, *, force: bool = Fals
         raise BackupError(f"restore incomplete: {detail}")
     if restored != manifest.files:
         raise BackupError(f"restore incomplete: {manifest.files} files in the backup, {restored} restored")
+    progress(1.0, "done")
     return manifest

@@ -74,7 +74,9 @@ def jobs_list(limit: int = typer.Option(30, "--limit")) -> None:
     for j in jobs.recent(limit):
         progress = f"{j.progress:.0%}" if j.progress is not None else ""
         error = jobs.summary(j.error)
-        console.print(f"{j.id}  {j.name:20s} {j.status:9s} {progress:>5s}  {error}", highlight=False)
+        # one job per line whatever the terminal's width (scripts read it with cut/awk)
+        console.print(f"{j.id}  {j.name:20s} {j.status:9s} {progress:>5s}  {error}", highlight=False,
+                      soft_wrap=True)
 
 
 @jobs_app.command("run")
@@ -127,8 +129,11 @@ def backup_cmd(out: Path = typer.Argument(..., help="the archive to write (a .ta
     """Back up the database and the uploaded files into one archive (online: keep serving)."""
     from ictgov.backup import BackupError, backup
 
+    from ictgov.cli_progress import progress_bar
+
     try:
-        m = backup(get_engine(), get_settings().data_dir, out)
+        with progress_bar("backup"):
+            m = backup(get_engine(), get_settings().data_dir, out)
     except BackupError as exc:
         fail(str(exc))
     console.print(f"{out}: {m.backend} at revision {m.revision}, {sum(m.tables.values()):,} rows "
@@ -143,8 +148,11 @@ def restore_cmd(
     """Restore an archive of `ictgov backup` into the configured database and data directory."""
     from ictgov.backup import BackupError, restore
 
+    from ictgov.cli_progress import progress_bar
+
     try:
-        m = restore(get_engine(), get_settings().data_dir, archive, force=force)
+        with progress_bar("restore"):
+            m = restore(get_engine(), get_settings().data_dir, archive, force=force)
     except BackupError as exc:
         fail(str(exc))
     console.print(f"restored {sum(m.tables.values()):,} rows in {len(m.tables)} tables and {m.files} files "

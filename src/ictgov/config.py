@@ -25,8 +25,13 @@ class Settings(BaseSettings):
         description="signs session cookies and CSRF tokens; generated and kept in data_dir when unset",
     )
     default_lang: str = "vi"
-    # Mark cookies Secure when the platform is served over HTTPS (behind a TLS proxy).
-    cookie_secure: bool = False
+    cookie_secure: bool = Field(default=False, description="mark every cookie Secure, whatever the request")
+    trust_proxy: bool = Field(
+        default=False,
+        description="the app sits behind a proxy that sets X-Forwarded-Proto (nginx terminating TLS): "
+        "a request it marks https gets its session cookie with Secure. Leave false when clients "
+        "reach the app directly (they could send the header themselves).",
+    )
     session_max_age: int = 8 * 3600
     max_upload_bytes: int = 20 * 1024 * 1024
     max_import_rows: int = 200_000
@@ -34,6 +39,11 @@ class Settings(BaseSettings):
         default=2 * 1024 * 1024,
         description="an uploaded file larger than this is imported by a background job, with its "
         "progress on a page, instead of in the request",
+    )
+    background_draw_areas: int = Field(
+        default=200_000,
+        description="a DTI upload whose uncertainty draws × rows is larger than this is computed by "
+        "the background job dx.dti, with its progress on a page (the API answers 202)",
     )
     redis_url: str | None = Field(
         default=None,

@@ -31,6 +31,7 @@ import traceback
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -100,7 +101,7 @@ def _spec(name: str) -> JobSpec:
 
 
 # Modules that declare jobs, imported before a job is looked up so a worker knows every job.
-JOB_MODULES = ("ictgov.notify", "ictgov.stats.import_job")
+JOB_MODULES = ("ictgov.notify", "ictgov.stats.import_job", "ictgov.stats.review_job", "ictgov.dx.dti_job")
 
 
 def _load_declarations() -> None:
@@ -120,6 +121,18 @@ def progress(fraction: float, message: str = "") -> None:
     report = getattr(_current, "report", None)
     if report is not None:
         report(max(0.0, min(1.0, float(fraction))), message)
+
+
+@contextmanager
+def reporting(report: Callable[[float, str], None]):
+    """Within the block, `progress` calls of this thread go to `report` (the CLI's progress
+    bars; the same domain code reports to a job's page when it runs as a job)."""
+    previous = getattr(_current, "report", None)
+    _current.report = report
+    try:
+        yield
+    finally:
+        _current.report = previous
 
 
 def _run(name: str, kwargs: dict) -> Any:
@@ -380,7 +393,8 @@ def work(burst: bool = False) -> None:
     """`ictgov worker`: run jobs from the Redis queue until stopped (or, burst, until empty)."""
     b = backend()
     if isinstance(b, InlineBackend):
-        raise RuntimeError(  # noqa: TRY004 - a missing setting, not a wrong argument"no queue configured: set ICTGOV_REDIS_URL (without it, jobs run in the "
+        # a missing setting, not a wrong argument: say which one
+        raise RuntimeError("no queue configured: set ICTGOV_REDIS_URL (without it, jobs run in the "  # noqa: TRY004
                            "web process and no worker is needed)")
     _load_declarations()
     worker_class()([b.queue], connection=b.redis).work(burst=burst, with_scheduler=True)
@@ -391,6 +405,16 @@ def worker_class(simple: bool = False):
     from rq import SimpleWorker, Worker
 
     class ProgressWorker(SimpleWorker if simple else Worker):
+        def main_work_horse(self, *args, **kwargs):
+            # In the forked child: the database connections pooled by the parent belong to the
+            # parent; using them here would corrupt its sessions (psycopg's prepared statements,
+            # SQLite locks). Forget them without closing them, so the child opens its own.
+            from ictgov.db import _engines
+
+            for engine in list(_engines.values()):
+                engine.dispose(close=False)
+            return super().main_work_horse(*args, **kwargs)
+
         def perform_job(self, job, queue, *args, **kwargs):
             job.meta["attempts"] = int(job.meta.get("attempts") or 0) + 1
             job.save_meta()

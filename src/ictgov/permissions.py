@@ -75,6 +75,8 @@ define("stats.import", (A.admin, A.analyst, A.province_officer),
 define("stats.define", (A.admin, A.analyst),
        "define or change data elements, indicators, validation rules and targets")
 define("report.read", None, "read the period review and published reports")
+define("report.render", (A.admin, A.analyst),
+       "render the period review to a file by a background job and download it")
 # --- administration -------------------------------------------------------------------
 define("users.manage", (A.admin,), "create and deactivate accounts, issue and revoke API tokens")
 define("audit.read", (A.admin,), "read the audit log of every change of state")

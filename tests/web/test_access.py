@@ -60,6 +60,9 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/stats"): ANY,
     ("GET", "/stats/{code}"): ANY,
     ("GET", "/review"): ANY,
+    ("POST", "/review/render"): only("admin", "analyst"),
+    ("GET", "/review/jobs/{job_id}"): only("admin", "analyst"),
+    ("GET", "/review/files/{name}"): only("admin", "analyst"),
     ("GET", "/stats/upload"): IMPORTERS,
     ("POST", "/stats/upload"): IMPORTERS,
     ("GET", "/stats/upload/jobs/{job_id}"): IMPORTERS,
@@ -81,7 +84,7 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/admin/audit"): only("admin"),
     ("GET", "/admin/jobs"): only("admin"),
     ("POST", "/admin/jobs/{job_id}/rerun"): only("admin"),
-    ("GET", "/api/jobs/{job_id}"): only("admin"),
+    ("GET", "/api/jobs/{job_id}"): LOGGED_IN,  # an admin, or whoever started the job
     # the fake-news centre: public side
     ("GET", "/phan-anh"): ANY,
     ("POST", "/phan-anh"): ANY,
@@ -159,6 +162,7 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/chuyen-doi-so/dti"): ANY,
     ("GET", "/chuyen-doi-so/dti/tai-len"): only("admin", "analyst"),
     ("POST", "/chuyen-doi-so/dti/tai-len"): only("admin", "analyst"),
+    ("GET", "/chuyen-doi-so/dti/tai-len/jobs/{job_id}"): only("admin", "analyst"),
     ("GET", "/chuyen-doi-so/dti/{framework}/{area_code}"): IMPORTERS,  # officer: own province ("1" = 01)
     ("GET", "/api/dx/frameworks"): ANY,
     ("POST", "/api/dx/dti"): only("admin", "analyst"),

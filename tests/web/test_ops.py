@@ -79,3 +79,82 @@ def test_every_page_carries_the_security_headers(client):
         assert r.headers["x-content-type-options"] == "nosniff", path
     docs = client.get("/docs").text
     assert "<script>" not in docs  # started from /static/swagger-init.js, not inline
+
+
+def test_metrics_count_reports_received_by_service_and_channel(client, engine):
+    from ictgov.antispam import reports
+
+    from .conftest import csrf_token
+
+    token = csrf_token(client, "/phan-anh")
+    for i in range(2):
+        assert client.post("/phan-anh", data={"csrf_token": token, "text": f"Tin đồn số {i} về ngân hàng đóng cửa",
+                                               "platform": "zalo", "category": "other"}).status_code == 303
+    from ictgov.db import session_scope
+
+    with session_scope(engine) as s:
+        reports.receive_sms(s, "S 0987654321 Vay tien nhanh", "0912345678", gateway_id="m1")
+    text = client.get("/metrics").text
+    assert 'ictgov_reports_received_total{channel="web",service="tipline"} 2.0' in text
+    assert 'ictgov_reports_received_total{channel="shortcode",service="antispam"} 1.0' in text
+    assert "ictgov_jobs_failed" in text and "ictgov_jobs_queued" in text
+
+
+def _session_cookie(response) -> str:
+    cookies = [v for k, v in response.headers.multi_items() if k == "set-cookie" and "ictgov_session" in v]
+    assert cookies, "no session cookie set"
+    return cookies[0].lower()
+
+
+def test_the_session_cookie_is_secure_behind_a_trusted_tls_proxy(engine):
+    from ictgov.config import get_settings
+    from ictgov.web.app import create_app
+
+    trusted = create_app(get_settings().model_copy(update={"trust_proxy": True}))
+    with TestClient(trusted) as c:
+        over_tls = _session_cookie(c.get("/login", headers={"X-Forwarded-Proto": "https"}))
+        assert "secure" in over_tls and "httponly" in over_tls and "samesite=lax" in over_tls
+    with TestClient(trusted) as c:
+        assert "secure" not in _session_cookie(c.get("/login", headers={"X-Forwarded-Proto": "http"}))
+    # a proxy that is not trusted: a client cannot choose (the header is ignored)
+    with TestClient(create_app(get_settings())) as c:
+        r = c.get("/login", headers={"X-Forwarded-Proto": "https"})
+        assert "secure" not in _session_cookie(r)
+    with TestClient(create_app(get_settings().model_copy(update={"cookie_secure": True}))) as c:
+        assert "secure" in _session_cookie(c.get("/login"))
+
+
+def test_a_broken_bundled_framework_stops_the_start(engine, monkeypatch, tmp_path):
+    import pytest
+
+    from ictgov.config import get_settings
+    from ictgov.dx import framework
+    from ictgov.web.app import create_app
+
+    folder = tmp_path / "frameworks"
+    folder.mkdir()
+    (folder / "broken.yaml").write_text("id: broken\nversion: 1\nkind: enterprise\npillars: [oops\n")
+    monkeypatch.setattr(framework.resources, "files", lambda package: tmp_path)
+    framework.bundled.cache_clear()
+    try:
+        with pytest.raises(framework.FrameworkError) as err:
+            create_app(get_settings())
+        assert "broken.yaml" in str(err.value)
+    finally:
+        monkeypatch.undo()
+        framework.bundled.cache_clear()
+    create_app(get_settings())  # the real bundled files load
+
+
+def test_blocking_intake_and_upload_routes_do_not_run_on_the_event_loop(app):
+    import inspect
+
+    from fastapi.routing import iter_route_contexts
+
+    heavy = ("/stats/upload", "/api/stats/import", "/chuyen-doi-so/dti/tai-len", "/api/dx/dti",
+             "/chan-rac/", "/nha-mang/", "/api/antispam/")
+    checked = [rc for rc in iter_route_contexts(app.routes) if "POST" in (getattr(rc.route, "methods", None) or ())
+               and (rc.path_format or rc.path).startswith(heavy)]
+    assert len(checked) >= 12
+    on_loop = [rc.path for rc in checked if inspect.iscoroutinefunction(rc.route.endpoint)]
+    assert on_loop == [], f"async routes doing blocking work on the event loop: {on_loop}"

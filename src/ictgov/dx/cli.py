@@ -113,9 +113,12 @@ def dti_cmd(
     from ictgov.dx.dti import DtiInputError, run
 
     fw = _framework(framework, "index", as_json)
+    from ictgov.cli_progress import progress_bar
+
     try:
-        result = run(file.read_bytes(), fw, source=file.name, draws=draws, perturb=perturb, seed=seed,
-                     interval=interval)
+        with progress_bar(f"DTI {file.name}"):
+            result = run(file.read_bytes(), fw, source=file.name, draws=draws, perturb=perturb, seed=seed,
+                         interval=interval)
     except DtiInputError as exc:
         unknown = exc.unknown_areas
         _fail([str(e) for e in exc.errors], as_json,

@@ -32,6 +32,7 @@ import numpy as np
 
 from ictgov.dx.framework import IndexFramework
 from ictgov.dx.uncertainty import competition_ranks, rank_intervals
+from ictgov.jobs import progress
 from ictgov.text import fold
 
 __all__ = [
@@ -426,7 +427,8 @@ def compute(framework: IndexFramework, rows: Iterable[DtiRow], *, draws: int = 1
             published=r.published, published_differs=published_differs))
 
     weights = np.array([float(i.points) for i in framework.scored])
-    for areas in by_year.values():
+    for done, (year, areas) in enumerate(by_year.items()):
+        progress(0.1 + 0.85 * done / len(by_year), f"{year}: {draws} draws" if draws else str(year))
         ranks = competition_ranks(np.array([float(a.index) for a in areas]))
         for a, rank in zip(areas, ranks, strict=True):
             a.rank = int(rank)

@@ -42,8 +42,10 @@ def import_cmd(
 
     if file.stat().st_size > 200 * 1024 * 1024:
         _fail(f"file: {file} is larger than 200 MB")
+    from ictgov.cli_progress import progress_bar
+
     try:
-        with session_scope() as s:
+        with progress_bar(f"import {file.name}"), session_scope() as s:
             report = import_observations(s, file.read_bytes(), file.name, strict=strict,
                                          number_format=number_format)
             from ictgov.stats.figures import Figures

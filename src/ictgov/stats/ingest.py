@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ictgov.audit import record
+from ictgov.jobs import progress
 from ictgov.stats.areas import AreaError, AreaResolver
 from ictgov.stats.indicators import Catalog
 from ictgov.stats.models import STATUSES, DataElement, ImportBatch, Observation
@@ -295,7 +296,10 @@ def check_rows(
     seen: dict[tuple[str, int, str], int] = {}
     converted = 0
 
-    for raw in parsed.rows:
+    step = max(1, len(parsed.rows) // 50)
+    for i, raw in enumerate(parsed.rows):
+        if i % step == 0:
+            progress(0.1 + 0.5 * i / len(parsed.rows), "checking every row")
         row_errors: list[RowError] = []
 
         def err(col: str, msg: str, val: Any = None, _row=raw.row, _errs=row_errors) -> None:
@@ -465,6 +469,7 @@ def _write(session: Session, parsed: ParsedFile, filename: str, digest: str, *, 
                           converted=converted)
     latest = _latest_for(session, {(ids[p.element_code], p.area_id, p.period) for p in prepared})
     revised_log: list[dict[str, Any]] = []
+    progress(0.6, "writing")
     for p in prepared:
         key = (ids[p.element_code], p.area_id, p.period)
         current = latest.get(key)

@@ -131,3 +131,7 @@ class OutboxMessage(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    # A drain claims a notice before sending it (see ictgov.notify.drain): another drain skips
+    # it until the lease runs out, which only happens if the claiming worker died.
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    claimed_until: Mapped[datetime | None]

@@ -25,7 +25,7 @@ from ictgov.web.csrf import csrf_protect
 from ictgov.web.deps import STATIC_DIR
 from ictgov.web.i18n import LanguageMiddleware
 from ictgov.web.routes.auth import LoginLimiter
-from ictgov.web.routes.ops import MetricsMiddleware
+from ictgov.web.routes.ops import REPORTS_COLLECTOR, MetricsMiddleware
 
 log = logging.getLogger("ictgov.web")
 
@@ -52,6 +52,35 @@ SECURITY_HEADERS = [
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"same-origin"),
 ]
+
+
+class ForwardedProtoMiddleware:
+    """Pure ASGI, only when the proxy is trusted (ICTGOV_TRUST_PROXY): the scheme the client
+    used, from the proxy's X-Forwarded-Proto, so cookies know they travel over TLS."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            proto = dict(scope.get("headers") or []).get(b"x-forwarded-proto", b"").decode("latin-1")
+            proto = proto.split(",")[0].strip().lower()
+            if proto in ("http", "https"):
+                scope = {**scope, "scheme": proto}
+        await self.app(scope, receive, send)
+
+
+class SessionBySchemeMiddleware:
+    """The signed session cookie, marked Secure when the request came over HTTPS (or always,
+    with ICTGOV_COOKIE_SECURE), so a cookie given over TLS is never sent back in clear."""
+
+    def __init__(self, app, secure_always: bool = False, **options) -> None:
+        self.plain = SessionMiddleware(app, https_only=secure_always, **options)
+        self.secure = SessionMiddleware(app, https_only=True, **options)
+
+    async def __call__(self, scope, receive, send) -> None:
+        over_tls = scope.get("scheme") in ("https", "wss")
+        await (self.secure if over_tls else self.plain)(scope, receive, send)
 
 
 class SecurityHeadersMiddleware:
@@ -85,9 +114,15 @@ def _in_api_schema(path: str) -> bool:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    # The bundled frameworks are read now, not on a first assessment: a broken file stops the
+    # start (FrameworkError lists every problem, file and line) instead of a page failing later.
+    from ictgov.dx.framework import bundled
+
+    bundled()
     engine = get_engine(settings.resolved_database_url())
-    # Secure cookies behind HTTPS: set ICTGOV_COOKIE_SECURE=true once Settings has the field.
-    secure = bool(getattr(settings, "cookie_secure", False))
+    # Secure cookies: always with ICTGOV_COOKIE_SECURE, else for requests that came over
+    # HTTPS (as the trusted proxy says with ICTGOV_TRUST_PROXY, or as uvicorn saw it).
+    secure = settings.cookie_secure
 
     app = FastAPI(
         title="ictgov",
@@ -101,6 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = session_factory(engine)
     app.state.login_limiter = LoginLimiter()
+    REPORTS_COLLECTOR.engine = engine
 
     errors.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -120,15 +156,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # add_middleware wraps: the last added is the outermost.
     app.add_middleware(
-        SessionMiddleware,
+        SessionBySchemeMiddleware,
         secret_key=settings.resolved_secret_key(),
         session_cookie=SESSION_COOKIE,
         max_age=settings.session_max_age,
         same_site="lax",
-        https_only=secure,
+        secure_always=secure,
     )
     app.add_middleware(LanguageMiddleware, default=settings.default_lang, secure=secure)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(MetricsMiddleware)
+    if settings.trust_proxy:
+        app.add_middleware(ForwardedProtoMiddleware)
     app.add_middleware(RequestIdMiddleware)  # outermost: every log line of a request has its id
     return app

@@ -41,11 +41,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from ictgov import permissions
 from ictgov.auth import User, user_for_token
@@ -222,6 +223,29 @@ def require(perm: str, **scope: str | Callable[[Request], str | None] | None) ->
 
     dependency.__name__ = f"require_{perm.replace('.', '_')}"
     return Depends(dependency)
+
+
+# --- forms -------------------------------------------------------------------------------
+
+
+async def parsed_form(request: Request) -> FormData:
+    """The request's form, read on the event loop (cached: the CSRF check reads the same)."""
+    return await request.form()
+
+
+# A route that takes the form this way can be a plain `def`: its database and file work then
+# runs in the threadpool instead of blocking the event loop (and every other request).
+FormDep = Annotated[FormData, Depends(parsed_form)]
+
+
+# --- background jobs ----------------------------------------------------------------------
+
+
+def accepted(info) -> JSONResponse:
+    """202 for an API call whose work went to a background job: where to follow it."""
+    url = f"/api/jobs/{info.id}"
+    return JSONResponse({"ok": True, "job": info.id, "name": info.name, "status": info.status,
+                         "status_url": url}, status_code=202, headers={"Location": url})
 
 
 # --- language -----------------------------------------------------------------------------

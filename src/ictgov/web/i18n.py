@@ -245,6 +245,10 @@ register({
                            "Too many failed log-ins. Try again in {minutes} minutes."),
     "login.logged_out": ("Bạn đã đăng xuất.", "You have logged out."),
     # errors
+    "job.running": ("Đang xử lý ở chế độ nền: {state}, {pct}%. Trang tự cập nhật.",
+                    "Working in the background: {state}, {pct}%. This page updates itself."),
+    "job.failed": ("Tác vụ nền gặp lỗi và đã được ghi lại cho quản trị viên: {error}",
+                   "The background job failed; the error is recorded for the administrators: {error}"),
     "error.title": ("Lỗi {status}", "Error {status}"),
     "error.back_home": ("Về trang chủ", "Back to the home page"),
     "error.400": ("Yêu cầu không hợp lệ.", "The request is not valid."),

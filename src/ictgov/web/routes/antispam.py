@@ -22,7 +22,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 
-from ictgov import jobs, permissions
+from ictgov import notify, permissions
 from ictgov.antispam import dnc, flags, otp, reports
 from ictgov.antispam import figures as afig
 from ictgov.antispam.models import (
@@ -40,6 +40,7 @@ from ictgov.notify import mask
 from ictgov.text import normalize_phone
 from ictgov.tipline.ratelimit import SlidingWindowLimiter
 from ictgov.web.deps import (
+    FormDep,
     LangDep,
     OptionalUser,
     SessionDep,
@@ -384,7 +385,7 @@ def _issue(request: Request, db, number: str, purpose: str, payload: dict) -> Re
     row = otp.issue(db, number, purpose, payload)
     db.commit()
     _remember(request, row.ref)
-    jobs.enqueue("notify.drain", idempotency_key="notify.drain", limit=100)
+    notify.schedule_drain()
     return RedirectResponse(f"/chan-rac/xac-nhan/{row.ref}", status_code=303)
 
 
@@ -410,11 +411,10 @@ def report_form(request: Request):
 
 
 @router.post("/chan-rac/phan-anh", include_in_schema=False, dependencies=[require("antispam.report")])
-async def report_submit(request: Request, db: SessionDep, settings: SettingsDep, lang: LangDep):
+def report_submit(request: Request, form: FormDep, db: SessionDep, settings: SettingsDep, lang: LangDep):
     if _too_large(request):
         return render(request, "antispam/message.html", {"title": t("antispam.too_large", lang),
                       "text": t("antispam.too_large", lang), "level": "error"}, status_code=413)
-    form = await request.form()
     text_of = _texts(form)
     values = {k: text_of(k).strip() for k in ("kind", "reporter_number", "source")}
     values["content"] = text_of("content")
@@ -424,7 +424,7 @@ async def report_submit(request: Request, db: SessionDep, settings: SettingsDep,
     upload = form.get("evidence")
     evidence = None
     if isinstance(upload, UploadFile) and upload.filename:
-        evidence = reports.Evidence(upload.filename, await upload.read(reports.MAX_FILE_BYTES + 1))
+        evidence = reports.Evidence(upload.filename, upload.file.read(reports.MAX_FILE_BYTES + 1))
     inp = reports.ReportInput(values["kind"], values["reporter_number"], values["source"], values["content"],
                               evidence)
     errors = reports.check(inp, "web")
@@ -454,13 +454,13 @@ def otp_form(request: Request, db: SessionDep, ref: str):
 
 
 @router.post("/chan-rac/xac-nhan/{ref}", include_in_schema=False, dependencies=[require("antispam.report")])
-async def otp_submit(request: Request, db: SessionDep, settings: SettingsDep, lang: LangDep, ref: str):
+def otp_submit(request: Request, form: FormDep, db: SessionDep, settings: SettingsDep, lang: LangDep, ref: str):
     if ref not in request.session.get(PENDING_KEY, []):
         raise HTTPException(404, "antispam.otp.not_found")
     wait = _limits(request).by_ip.allow(_ip(request))
     if wait:
         return _limited(request, wait)
-    code = _texts(await request.form())("code")
+    code = _texts(form)("code")
     try:
         row = otp.verify(db, ref[:40], code)
     except otp.OtpError as exc:
@@ -547,8 +547,8 @@ def dnc_form(request: Request):
 
 
 @router.post("/chan-rac/dnc", include_in_schema=False, dependencies=[require("antispam.report")])
-async def dnc_submit(request: Request, db: SessionDep, lang: LangDep):
-    text_of = _texts(await request.form())
+def dnc_submit(request: Request, form: FormDep, db: SessionDep, lang: LangDep):
+    text_of = _texts(form)
     values = {"number": text_of("number").strip(), "action": text_of("action")}
     limited = _check_limits(request, values["number"])
     if limited is not None:
@@ -575,8 +575,8 @@ def appeal_form(request: Request):
 
 
 @router.post("/chan-rac/khieu-nai", include_in_schema=False, dependencies=[require("antispam.report")])
-async def appeal_submit(request: Request, db: SessionDep, lang: LangDep):
-    text_of = _texts(await request.form())
+def appeal_submit(request: Request, form: FormDep, db: SessionDep, lang: LangDep):
+    text_of = _texts(form)
     values = {"number": text_of("number").strip(), "reason": text_of("reason")}
     limited = _check_limits(request, values["number"])
     if limited is not None:
@@ -734,9 +734,9 @@ def operator_report(request: Request, db: SessionDep, user: Handler, report_id: 
 
 
 @router.post("/nha-mang/phan-anh/{report_id}/tra-loi", include_in_schema=False)
-async def operator_answer(request: Request, db: SessionDep, user: Handler, lang: LangDep, report_id: int):
+def operator_answer(request: Request, form: FormDep, db: SessionDep, user: Handler, lang: LangDep, report_id: int):
     report = _own_report(db, user, report_id)
-    text_of = _texts(await request.form())
+    text_of = _texts(form)
     values = {"action": text_of("action"), "answer": text_of("answer")}
     try:
         reports.answer(db, report, user, values["action"], values["answer"])
@@ -749,9 +749,9 @@ async def operator_answer(request: Request, db: SessionDep, user: Handler, lang:
 
 
 @router.post("/nha-mang/phan-anh/{report_id}/nhan", include_in_schema=False)
-async def staff_label(request: Request, db: SessionDep, user: Staff, report_id: int):
+def staff_label(request: Request, form: FormDep, db: SessionDep, user: Staff, report_id: int):
     report = _own_report(db, user, report_id)
-    label = _texts(await request.form())("label")
+    label = _texts(form)("label")
     try:
         reports.set_label(db, report, user, label or None)
     except reports.ReportError as exc:
@@ -783,14 +783,14 @@ def operator_flags(request: Request, db: SessionDep, user: Handler, status: str 
 
 
 @router.post("/nha-mang/so-nghi-van/{flag_id}/{action}", include_in_schema=False)
-async def operator_flag_action(request: Request, db: SessionDep, user: Handler, lang: LangDep,
+def operator_flag_action(request: Request, form: FormDep, db: SessionDep, user: Handler, lang: LangDep,
                                flag_id: int, action: str):
     flag = db.get(FlaggedNumber, flag_id)
     if flag is None or not flags.may_act(user, flag.operator_code):
         raise HTTPException(404, "antispam.op.not_found")
     if action not in ("confirm", "clear", "survey"):
         raise HTTPException(404, "antispam.op.not_found")
-    text_of = _texts(await request.form())
+    text_of = _texts(form)
     try:
         if action == "confirm":
             flags.confirm(db, flag, user, text_of("note"))
@@ -806,7 +806,7 @@ async def operator_flag_action(request: Request, db: SessionDep, user: Handler, 
         raise HTTPException(422, f"{field}: {msg}") from None
     db.commit()
     if action == "survey":
-        jobs.enqueue("notify.drain", idempotency_key="notify.drain", limit=100)
+        notify.schedule_drain()
     return RedirectResponse(f"/nha-mang/so-nghi-van?status={flag.status}", status_code=303)
 
 
@@ -827,8 +827,8 @@ def operator_blocklist_csv(db: SessionDep, user: Handler, operator: str = ""):
 
 
 @router.post("/nha-mang/danh-sach-chan/da-chan", include_in_schema=False)
-async def operator_mark_blocked(request: Request, db: SessionDep, user: Handler):
-    scope = _scope(user, _texts(await request.form())("operator"))
+def operator_mark_blocked(request: Request, form: FormDep, db: SessionDep, user: Handler):
+    scope = _scope(user, _texts(form)("operator"))
     if scope is None:
         raise HTTPException(422, "operator: choose an operator")
     n = flags.mark_blocked(db, user, scope)
@@ -847,11 +847,11 @@ def operator_appeals(request: Request, db: SessionDep, user: Handler, status: st
 
 
 @router.post("/nha-mang/khieu-nai/{appeal_id}", include_in_schema=False)
-async def staff_decide_appeal(request: Request, db: SessionDep, user: Staff, appeal_id: int):
+def staff_decide_appeal(request: Request, form: FormDep, db: SessionDep, user: Staff, appeal_id: int):
     appeal = db.get(Appeal, appeal_id)
     if appeal is None:
         raise HTTPException(404, "antispam.op.not_found")
-    text_of = _texts(await request.form())
+    text_of = _texts(form)
     decision = text_of("decision")
     if decision not in ("grant", "reject"):
         raise HTTPException(422, "decision: must be grant or reject")
@@ -887,7 +887,7 @@ def staff_ads_form(request: Request, user: Staff):
 
 
 @router.post("/chan-rac/quan-ly/quang-cao", include_in_schema=False)
-async def staff_ads_audit(request: Request, db: SessionDep, user: Staff, lang: LangDep):
+def staff_ads_audit(request: Request, form: FormDep, db: SessionDep, user: Staff, lang: LangDep):
     import tempfile
 
     from ictgov.antispam.advertisers import audit_send_log
@@ -895,11 +895,11 @@ async def staff_ads_audit(request: Request, db: SessionDep, user: Staff, lang: L
 
     if _too_large(request):
         raise HTTPException(413, "antispam.too_large")
-    upload = (await request.form()).get("log")
+    upload = form.get("log")
     if not isinstance(upload, UploadFile) or not upload.filename:
         return render(request, "antispam/staff/ads.html", {**_op_context(user, None), "result": None,
                       "error": t("antispam.ads.err.file", lang)}, status_code=422)
-    data = await upload.read(MAX_BODY + 1)
+    data = upload.file.read(MAX_BODY + 1)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "log.csv"
         path.write_bytes(data)

@@ -17,9 +17,10 @@ from fastapi import APIRouter, File, Form, HTTPException, Path, Request, UploadF
 from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
+from ictgov import jobs
 from ictgov.auth import User
 from ictgov.dx import assessments as asm
-from ictgov.dx import catalogue, charts, enterprises, rankings, smedx_uptake
+from ictgov.dx import catalogue, charts, dti_job, enterprises, rankings, smedx_uptake
 from ictgov.dx.dti import DtiInputError, LineError
 from ictgov.dx.enterprises import EnterpriseError
 from ictgov.dx.framework import EnterpriseFramework, available
@@ -33,7 +34,17 @@ from ictgov.dx.models import (
     Solution,
 )
 from ictgov.stats.areas import normalize_code
-from ictgov.web.deps import LangDep, OptionalUser, SessionDep, SettingsDep, ensure, flash, render, require
+from ictgov.web.deps import (
+    LangDep,
+    OptionalUser,
+    SessionDep,
+    SettingsDep,
+    accepted,
+    ensure,
+    flash,
+    render,
+    require,
+)
 from ictgov.web.i18n import register
 
 router = APIRouter(tags=["dx"])
@@ -240,6 +251,7 @@ register({
     "dx.dti.perturb": ("Biên độ thay đổi trọng số (0–0,9)", "Weight perturbation (0–0.9)"),
     "dx.dti.submit": ("Tải lên và xếp hạng", "Upload and rank"),
     "dx.dti.no_file": ("Chưa chọn tệp.", "No file chosen."),
+    "dx.dti.job_missing": ("Không có lượt tính này.", "No such run."),
     "dx.dti.too_big": ("Tệp lớn hơn {mb} MB.", "The file is larger than {mb} MB."),
     "dx.dti.rejected": ("Tệp {file} bị từ chối: {n} lỗi. Không có gì được ghi.",
                         "{file} was rejected: {n} error(s). Nothing was written."),
@@ -598,7 +610,7 @@ def _upload_ctx(**kw) -> dict[str, Any]:
     ctx: dict[str, Any] = {"errors": None, "field_errors": {}, "done": None, "filename": "",
                            "frameworks": _index_frameworks(), "framework": rankings.DEFAULT_FRAMEWORK,
                            "draws": "1000", "perturb": "0.2", "unknown_areas": [], "max_draws": MAX_DRAWS,
-                           "max_mb": 0}
+                           "max_mb": 0, "job": None}
     ctx.update(kw)
     return ctx
 
@@ -609,9 +621,9 @@ def dti_upload_form(request: Request, user: Uploader):
 
 
 @router.post(f"{BASE}/dti/tai-len", include_in_schema=False)
-async def dti_upload(request: Request, db: SessionDep, settings: SettingsDep, user: Uploader,
-                     file: UploadFile | None = File(None), framework: str = Form(""),
-                     draws: str = Form(""), perturb: str = Form("")):
+def dti_upload(request: Request, db: SessionDep, settings: SettingsDep, user: Uploader,
+               file: UploadFile | None = File(None), framework: str = Form(""),
+               draws: str = Form(""), perturb: str = Form("")):
     ctx = _upload_ctx(framework=framework or rankings.DEFAULT_FRAMEWORK, draws=draws or "1000",
                       perturb=perturb or "0.2", filename=file.filename if file else "")
     fw, options, field_errors = _upload_options(framework, draws, perturb)
@@ -620,14 +632,22 @@ async def dti_upload(request: Request, db: SessionDep, settings: SettingsDep, us
     if field_errors:
         ctx["field_errors"] = field_errors
         return render(request, "dx/dti_upload.html", ctx, status_code=422)
-    data = await file.read(settings.max_upload_bytes + 1)
+    # a plain def route: reading and the uncertainty run block, so they run in the threadpool
+    data = file.file.read(settings.max_upload_bytes + 1)
     if len(data) > settings.max_upload_bytes:
         ctx["field_errors"] = {"file": "dx.dti.too_big"}
         ctx["max_mb"] = settings.max_upload_bytes // (1024 * 1024)
         return render(request, "dx/dti_upload.html", ctx, status_code=413)
+    large = dti_job.is_large(options["draws"], data, settings.background_draw_areas)
     try:
+        if large:  # every bad line at once, before the long run leaves the request
+            rankings.compute(db, data, fw, file.filename, draws=0, perturb=options["perturb"])
+            info = _start_dti_job(settings, user, data, file.filename, fw.ref, options["draws"],
+                                  options["perturb"], 0, True)
+            return RedirectResponse(f"{BASE}/dti/tai-len/jobs/{info.id}", status_code=303)
         batch, result = rankings.upload(db, data, fw, file.filename, user, **options)
     except DtiInputError as exc:
+        request.state.rollback_only = True
         ctx["errors"] = [e.as_dict() for e in exc.errors[:500]]
         ctx["error_count"] = len(exc.errors)
         ctx["unknown_areas"] = exc.unknown_areas
@@ -635,6 +655,32 @@ async def dti_upload(request: Request, db: SessionDep, settings: SettingsDep, us
     ctx["done"] = {"n": len(result.areas), "years": result.years, "framework": fw.id,
                    "year": result.years[-1]}
     return render(request, "dx/dti_upload.html", ctx)
+
+
+def _start_dti_job(settings, user: User, data: bytes, filename: str, framework: str, draws: int,
+                   perturb: float, seed: int, store: bool):
+    path = dti_job.store_upload(settings.data_dir, data, filename)
+    return jobs.enqueue(dti_job.JOB, idempotency_key=dti_job.job_key(user.id, path, framework, draws, perturb,
+                                                                       seed, store),
+                        path=str(path), filename=filename, framework=framework, user_id=user.id,
+                        draws=draws, perturb=perturb, seed=seed, store=store)
+
+
+@router.get(f"{BASE}/dti/tai-len/jobs/{{job_id}}", include_in_schema=False)
+def dti_upload_job(request: Request, user: Uploader, job_id: str):
+    """The progress of a large DTI run, then the same answer as the upload page; only for who started it."""
+    info = jobs.get(job_id)
+    if info is None or info.name != dti_job.JOB or info.kwargs.get("user_id") != user.id:
+        raise HTTPException(404, "dx.dti.job_missing")
+    ctx = _upload_ctx(filename=info.kwargs.get("filename", ""), job=info)
+    result = info.result if info.status == "finished" and isinstance(info.result, dict) else None
+    if result is not None and result.get("ok"):
+        years = result["years"]
+        ctx["done"] = {"n": len(result["areas"]), "years": years, "framework": result["framework_id"],
+                       "year": years[-1]}
+    elif result is not None:
+        ctx["errors"], ctx["error_count"] = result["errors"], result["count"]
+    return render(request, "dx/dti_upload.html", ctx, status_code=422 if ctx["errors"] else 200)
 
 
 def _ranking_data(db: Session, framework: str | None, year: int | None) -> dict[str, Any]:
@@ -689,8 +735,9 @@ def _line_errors(errors: list[LineError]) -> JSONResponse:
                         status_code=422)
 
 
-@router.post("/api/dx/dti")
-async def api_dti(
+@router.post("/api/dx/dti", responses={202: {"description": "draws × rows over the background threshold: "
+                                           "computed by the job dx.dti; follow `status_url`"}})
+def api_dti(
     request: Request, db: SessionDep, settings: SettingsDep, user: Uploader,
     file: UploadFile = File(..., description="CSV: area, year and one column per main indicator"),
     framework: str = Form(rankings.DEFAULT_FRAMEWORK, description="id or id@version"),
@@ -700,17 +747,22 @@ async def api_dti(
     """As `ictgov dx dti FILE --json`: each area's index, rank, rank interval, groups and change.
 
     422 with every bad line (`line`, `column`, `message`, `value`) and nothing written. With
-    `store=true` the result replaces the ranking of its framework and years.
+    `store=true` the result replaces the ranking of its framework and years. When draws × rows
+    is over ICTGOV_BACKGROUND_DRAW_AREAS the file is checked (422 as above), then computed by the
+    job `dx.dti`: 202 with `status_url`, whose `result` is this same answer once finished.
     """
     try:
         fw = rankings.index_framework(framework)
     except (KeyError, TypeError, AssertionError):
         raise HTTPException(422, f"framework: no index framework {framework!r}") from None
-    data = await file.read(settings.max_upload_bytes + 1)
+    data = file.file.read(settings.max_upload_bytes + 1)
     if len(data) > settings.max_upload_bytes:
         raise HTTPException(413, f"file: larger than {settings.max_upload_bytes} bytes")
     name = file.filename or "upload.csv"
     try:
+        if dti_job.is_large(draws, data, settings.background_draw_areas):
+            rankings.compute(db, data, fw, name, draws=0, perturb=perturb, seed=seed)  # bad lines: 422 now
+            return accepted(_start_dti_job(settings, user, data, name, fw.ref, draws, perturb, seed, store))
         if store:
             batch, result = rankings.upload(db, data, fw, name, user, draws=draws, perturb=perturb, seed=seed)
         else:

@@ -11,10 +11,10 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
-from ictgov import jobs
+from ictgov import jobs, permissions
 from ictgov.audit import record
 from ictgov.auth import User
-from ictgov.web.deps import SessionDep, flash, render, require
+from ictgov.web.deps import CurrentUser, SessionDep, flash, render, require
 from ictgov.web.i18n import register
 
 router = APIRouter(tags=["jobs"])
@@ -22,10 +22,15 @@ Manager = Annotated[User, require("jobs.manage")]
 
 register({
     "jobs.title": ("Tác vụ nền", "Background jobs"),
-    "jobs.intro": (("Các việc chạy ngoài yêu cầu web (gửi thông báo, quét, dựng báo cáo...). "
-                    "Việc lỗi được thử lại theo lịch; việc vẫn lỗi có thể chạy lại."),
-                   ("Work done outside web requests (sending notices, scans, rendering reports...). "
-                    "Failures are retried on a schedule; a job that still fails can be run again.")),
+    "jobs.intro": (("Các việc chạy ngoài yêu cầu web: notify.drain (gửi thông báo trong hộp thư đi), "
+                    "stats.import (nhập tệp lớn), stats.review (xuất báo cáo kỳ ra tệp), dx.dti (tính DTI "
+                    "với nhiều lần rút thăm), antispam.scan (quét CDR), antispam.retrain (huấn luyện lại bộ "
+                    "phân loại). Việc lỗi được thử lại theo lịch; việc vẫn lỗi có thể chạy lại."),
+                   ("Work done outside web requests: notify.drain (sending the outbox's notices), "
+                    "stats.import (large imports), stats.review (rendering the period review to a file), "
+                    "dx.dti (DTI runs with many draws), antispam.scan (CDR scans), antispam.retrain "
+                    "(retraining the classifier). Failures are retried on a schedule; a job that still "
+                    "fails can be run again.")),
     "jobs.backend.rq": ("Hàng đợi Redis (RQ)", "Redis queue (RQ)"),
     "jobs.backend.inline": ("Trong tiến trình web (chưa cấu hình Redis)",
                             "In the web process (no Redis configured)"),
@@ -72,9 +77,10 @@ def jobs_rerun(request: Request, db: SessionDep, user: Manager, job_id: str) -> 
 
 
 @router.get("/api/jobs/{job_id}")
-def job_status(_: Manager, job_id: str) -> dict:
-    """One job's state and progress (0..1)."""
+def job_status(user: CurrentUser, job_id: str) -> dict:
+    """One job's state and progress (0..1), for an admin or for whoever started it (an API
+    call answered 202 points here); once finished, its `result`."""
     j = jobs.get(job_id)
-    if j is None:
-        raise HTTPException(404, "jobs.err.none")
-    return _as_dict(j)
+    if j is None or not (permissions.can(user, "jobs.manage") or j.kwargs.get("user_id") == user.id):
+        raise HTTPException(404, "jobs.err.none")  # another's job is not found, not forbidden
+    return {**_as_dict(j), "result": j.result if j.status == "finished" else None}

@@ -7,7 +7,9 @@
 - ``/metrics``: the default Prometheus registry, with request counts and latencies by
   route template (``/admin/users/{user_id}/deactivate``, never the raw path, so the
   number of series stays bounded). Services register their own metrics in the default
-  registry and they appear here.
+  registry and they appear here; reports received (by service and channel) and the job
+  queue (queued, failed) are read when scraped. /metrics is not for the public: restrict it
+  at the proxy (docs/operations.md).
 """
 
 from __future__ import annotations
@@ -120,7 +122,39 @@ class JobsCollector:
                                 value=failed)
 
 
-REGISTRY.register(JobsCollector())
+class ReportsCollector:
+    """Reports received, by service and channel, counted in the database when Prometheus
+    scrapes: right whichever of several web processes or workers took the report, and only
+    reports that were committed (a rolled-back submission never counts)."""
+
+    engine = None  # set by create_app: the database of the app being served
+
+    def collect(self):
+        from prometheus_client.core import CounterMetricFamily
+        from sqlalchemy import func, select
+
+        from ictgov.antispam.models import SpamReport
+        from ictgov.tipline.models import Report
+
+        if self.engine is None:
+            return
+        family = CounterMetricFamily("ictgov_reports_received", "Reports received from citizens and partners",
+                                     labels=["service", "channel"])
+        try:
+            with self.engine.connect() as conn:
+                for service, model in (("tipline", Report), ("antispam", SpamReport)):
+                    rows = conn.execute(select(model.channel, func.count()).group_by(model.channel))
+                    for channel, n in rows:
+                        family.add_metric([service, channel], n)
+        except (SQLAlchemyError, OSError):  # a database down must not break /metrics (readyz says it)
+            return
+        yield family
+
+
+JOBS_COLLECTOR = JobsCollector()
+REPORTS_COLLECTOR = ReportsCollector()
+REGISTRY.register(JOBS_COLLECTOR)
+REGISTRY.register(REPORTS_COLLECTOR)
 
 
 @router.get("/metrics", include_in_schema=False)

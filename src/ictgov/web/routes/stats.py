@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import polars as pl
 from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
-from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
@@ -18,14 +18,14 @@ from ictgov import jobs
 from ictgov.auth import User
 from ictgov.stats import charts, export
 from ictgov.stats.figures import FigureError, Figures
-from ictgov.stats import import_job
+from ictgov.stats import import_job, review_job
 from ictgov.stats.ingest import ImportRejected
 from ictgov.stats.periods import PeriodError, parse_period
 from ictgov.stats.report import build_review, format_number, render_body, review_config
 from ictgov.stats.report import render as render_review
 from ictgov.stats.units import unit_label
 from ictgov.stats.validation import run_rules
-from ictgov.web.deps import LangDep, SessionDep, SettingsDep, render, require
+from ictgov.web.deps import LangDep, SessionDep, SettingsDep, accepted, render, require
 from ictgov.web.i18n import register
 
 router = APIRouter(tags=["stats"])
@@ -85,6 +85,12 @@ register({
     "stats.upload.row": ("Dòng", "Row"),
     "stats.upload.column": ("Cột", "Column"),
     "stats.upload.problem": ("Lỗi", "Problem"),
+    "stats.review.render": ("Xuất báo cáo ra tệp", "Render the review to a file"),
+    "stats.review.render_go": ("Xuất", "Render"),
+    "stats.review.render_of": ("Báo cáo kỳ {period}, định dạng {fmt}, được dựng ở chế độ nền.",
+                               "The review of {period}, as {fmt}, is rendered in the background."),
+    "stats.review.rendered": ("Tệp đã sẵn sàng:", "The file is ready:"),
+    "stats.review.job_missing": ("Không có lượt xuất báo cáo này.", "No such rendering."),
     "stats.upload.job_missing": ("Không có lượt nhập này.", "No such import."),
     "stats.upload.job_running": ("Tệp {file} lớn nên được nhập ở chế độ nền: {state}, {pct}%. Trang tự cập nhật.",
                                  "{file} is large, so it is imported in the background: {state}, {pct}%. "
@@ -207,7 +213,7 @@ def upload_form(request: Request, user: Annotated[User, require("stats.import")]
 
 
 @router.post("/stats/upload", include_in_schema=False)
-async def upload(
+def upload(
     request: Request,
     db: SessionDep,
     settings: SettingsDep,
@@ -220,7 +226,8 @@ async def upload(
     if file is None or not file.filename:
         ctx["errors"] = [{"row": None, "column": "file", "message": "stats.upload.no_file", "i18n": True}]
         return render(request, "stats/upload.html", ctx, status_code=422)
-    data = await file.read(settings.max_upload_bytes + 1)
+    # a plain def route: reading and importing block, so they run in the threadpool, not the loop
+    data = file.file.read(settings.max_upload_bytes + 1)
     if len(data) > settings.max_upload_bytes:
         ctx["errors"] = [{"row": None, "column": "file", "message": "stats.upload.too_big", "i18n": True,
                           "kw": {"mb": settings.max_upload_bytes // (1024 * 1024)}}]
@@ -337,6 +344,39 @@ def review_page(request: Request, db: SessionDep, lang: LangDep, period: str | N
     })
 
 
+@router.post("/review/render", include_in_schema=False)
+def review_render(request: Request, user: Annotated[User, require("report.render")], period: str = Form(""),
+                  lang: str = Form("vi"), fmt: str = Form("html")):
+    """Render the review to a file in the background, then offer it for download."""
+    try:
+        period = parse_period(period).code
+    except PeriodError as exc:
+        raise HTTPException(422, f"period: {exc}") from None
+    if lang not in ("vi", "en") or fmt not in review_job.FORMATS:
+        raise HTTPException(422, "lang must be vi or en; fmt must be md or html")
+    info = jobs.enqueue(review_job.JOB, idempotency_key=review_job.job_key(period, lang, fmt),
+                        period=period, lang=lang, fmt=fmt, user_id=user.id)
+    return RedirectResponse(f"/review/jobs/{info.id}", status_code=303)
+
+
+@router.get("/review/jobs/{job_id}", include_in_schema=False)
+def review_job_page(request: Request, job_id: str, user: Annotated[User, require("report.render")]):
+    info = jobs.get(job_id)
+    if info is None or info.name != review_job.JOB:
+        raise HTTPException(404, "stats.review.job_missing")
+    result = info.result if info.status == "finished" and isinstance(info.result, dict) else None
+    return render(request, "stats/review_job.html", {"job": info, "result": result})
+
+
+@router.get("/review/files/{name}", include_in_schema=False)
+def review_file(name: str, settings: SettingsDep, user: Annotated[User, require("report.render")]):
+    path = review_job.reports_dir(settings.data_dir) / name
+    if not review_job.valid_name(name) or not path.is_file():
+        raise HTTPException(404, "stats.review.job_missing")
+    media = "text/markdown; charset=utf-8" if name.endswith(".md") else "text/html; charset=utf-8"
+    return FileResponse(path, media_type=media, filename=name)
+
+
 # -- API ------------------------------------------------------------------------------------
 
 
@@ -392,8 +432,9 @@ def api_export(
     return Response(export.render(rows, fmt), media_type=export.MEDIA_TYPES[fmt])
 
 
-@router.post("/api/stats/import")
-async def api_import(
+@router.post("/api/stats/import", responses={202: {"description": "a large file: imported by the job "
+                                                   "stats.import; its state at the URL in `status_url`"}})
+def api_import(
     request: Request,
     db: SessionDep,
     settings: SettingsDep,
@@ -402,10 +443,21 @@ async def api_import(
     number_format: str | None = Form(None),
     strict: bool = Form(False),
 ):
-    """Import a file (multipart field `file`); 422 with every bad row and column, nothing written."""
-    data = await file.read(settings.max_upload_bytes + 1)
+    """Import a file (multipart field `file`); 422 with every bad row and column, nothing written.
+
+    A file larger than the background threshold (ICTGOV_IMPORT_BACKGROUND_BYTES) is imported by
+    the job `stats.import`, as from the upload page: 202 with the job's id and `status_url`
+    (GET it: state, progress, then the same report or every error as `result`)."""
+    data = file.file.read(settings.max_upload_bytes + 1)
     if len(data) > settings.max_upload_bytes:
         raise HTTPException(413, f"file: larger than {settings.max_upload_bytes} bytes")
+    if len(data) > settings.import_background_bytes:
+        name = file.filename or "upload.csv"
+        path = import_job.store_upload(settings.data_dir, data, name)
+        info = jobs.enqueue(import_job.JOB, idempotency_key=import_job.job_key(user, path), path=str(path),
+                            filename=name, user_id=user.id, strict=strict, number_format=number_format,
+                            max_rows=settings.max_import_rows)
+        return accepted(info)
     try:
         report = import_job.run_import(db, data, file.filename or "upload.csv", user, strict=strict,
                                        number_format=number_format, max_rows=settings.max_import_rows)

@@ -20,7 +20,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from ictgov import jobs
+from ictgov import notify
 from ictgov.audit import AuditEntry, record
 from ictgov.auth import Role, User
 from ictgov.tipline import match, workflow
@@ -436,7 +436,7 @@ def case_action(
         _sync_matcher(db, **sync)
     if action == "publish" and kw.get("n"):
         # the notices are in the outbox (committed with the verdict); sending is a job
-        jobs.enqueue("notify.drain", idempotency_key="outbox")
+        notify.schedule_drain()
     flash(request, f"tstaff.done.{action}", "success", **kw)
     return RedirectResponse(f"/kiem-chung/vu-viec/{case_id}", status_code=303)
 
