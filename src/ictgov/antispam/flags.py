@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import secrets
 from datetime import date
 from pathlib import Path
@@ -255,6 +256,12 @@ def blocklist_csv(session: Session, operator_code: str | None) -> str:
 
 
 # -- confirmation surveys --------------------------------------------------------------------
+
+
+def split_recipients(text: str) -> list[str]:
+    """Numbers as an operator types them: one a line, or separated by commas or semicolons;
+    spaces inside a number stay ("0912 345 678")."""
+    return [part.strip() for part in re.split(r"[\r\n,;]+", text or "") if part.strip()]
 
 
 def send_survey(session: Session, flag: FlaggedNumber, user, recipients: list[str]) -> list[Survey]:

@@ -291,6 +291,8 @@ register({
     "antispam.ads.err.file": ("Cần một tệp CSV.", "A CSV file is required."),
     "antispam.ads.line": ("Dòng", "Line"),
     "antispam.ads.rule": ("Quy định", "Rule"),
+    "antispam.ads.recipient": ("Người nhận", "Recipient"),
+    "antispam.ads.time": ("Thời điểm", "Time"),
     "antispam.ads.detail": ("Chi tiết", "Detail"),
 })
 
@@ -799,7 +801,7 @@ async def operator_flag_action(request: Request, db: SessionDep, user: Handler, 
             flags.clear(db, flag, user, text_of("note"))
             flash(request, "antispam.flags.done.cleared", "success", number=flag.number)
         else:
-            made = flags.send_survey(db, flag, user, text_of("recipients").split())
+            made = flags.send_survey(db, flag, user, flags.split_recipients(text_of("recipients")))
             flash(request, "antispam.flags.done.survey", "success", n=len(made))
     except flags.FlagError as exc:
         field, msg = next(iter(exc.errors.items()))
