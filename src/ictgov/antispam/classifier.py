@@ -515,14 +515,16 @@ def _file_entry(path: Path, pairs: list[tuple[str, str]]) -> dict:
 
 def train(data_files: Sequence[str | Path], out: str | Path | None = None,
           confirmed: Sequence[tuple[str, str]] = (), evaluate_folds: int = 0,
-          params: dict | None = None, progress=None) -> SpamClassifier:
+          params: dict | None = None, progress=None,
+          evaluate_seeds: Sequence[int] = (0,)) -> SpamClassifier:
     """Fit a `SpamClassifier` on TSV files plus confirmed (label, text) pairs, after
     de-duplication (a confirmed pair's label wins over a file's), and save it with its card
     in the directory `out` when given.
 
     With `evaluate_folds`, every file is also evaluated alone (random and similar-grouped
-    k-fold, as `evaluate`) and the figures go into the card. `progress(message)` is told
-    each step.
+    k-fold, as `evaluate`, once per seed of `evaluate_seeds`: each seed shuffles the folds
+    differently, and one seed's figure can be lucky) and the figures go into the card.
+    `progress(message)` is told each step.
     """
     say = progress or (lambda message: None)
     files = [Path(f) for f in data_files]
@@ -549,11 +551,13 @@ def train(data_files: Sequence[str | Path], out: str | Path | None = None,
     if evaluate_folds:
         for f in files:
             for groups in ("none", "similar"):
-                say(f"evaluating on {f.name}, {evaluate_folds} folds, groups {groups}")
-                r = evaluate(per_file[f], folds=evaluate_folds, groups=groups, params=params)
-                card["metrics"].append({"data": f.name, "groups": groups, "folds": evaluate_folds,
-                                        "unique": r["unique"], **r["mean"],
-                                        "per_fold_f1": [round(x["f1"], 4) for x in r["folds"]]})
+                for seed in evaluate_seeds:
+                    say(f"evaluating on {f.name}, {evaluate_folds} folds, groups {groups}, seed {seed}")
+                    r = evaluate(per_file[f], folds=evaluate_folds, groups=groups, params=params, seed=seed)
+                    card["metrics"].append({"data": f.name, "groups": groups, "folds": evaluate_folds,
+                                            "seed": seed, "rows": r["rows"], "unique": r["unique"],
+                                            "deduplicated": True, **r["mean"],
+                                            "per_fold_f1": [round(x["f1"], 4) for x in r["folds"]]})
     if out is not None:
         save(model, out, card)
     model.card_ = card
@@ -561,7 +565,8 @@ def train(data_files: Sequence[str | Path], out: str | Path | None = None,
 
 
 def retrain(base_files: Sequence[str | Path], confirmed_pairs: Iterable[tuple[str, str]],
-            out: str | Path, evaluate_folds: int = 0, progress=None) -> SpamClassifier:
+            out: str | Path, evaluate_folds: int = 0, progress=None,
+            evaluate_seeds: Sequence[int] = (0,)) -> SpamClassifier:
     """Retrain on the base training files plus messages confirmed by staff.
 
     `confirmed_pairs` are (label, text): "spam" for a report that staff confirmed, "ham" for
@@ -569,7 +574,7 @@ def retrain(base_files: Sequence[str | Path], confirmed_pairs: Iterable[tuple[st
     model and its card to the directory `out` and returns the model.
     """
     return train(base_files, out, confirmed=list(confirmed_pairs), evaluate_folds=evaluate_folds,
-                 progress=progress)
+                 progress=progress, evaluate_seeds=evaluate_seeds)
 
 
 def save(model: SpamClassifier, directory: str | Path, card: dict | None = None) -> Path:
@@ -639,6 +644,17 @@ _LIMITS = """\
   [QC]; a carrier's promotion to its own subscriber is ham."""
 
 
+def metric_summary(card: dict) -> dict[tuple[str, str], dict]:
+    """F1 over the fold seeds of each (data file, split) of a card: seeds, mean, min, max."""
+    out: dict[tuple[str, str], dict] = {}
+    for m in card.get("metrics", []):
+        v = out.setdefault((m["data"], m["groups"]), {"seeds": [], "f1": []})
+        v["seeds"].append(m.get("seed", 0))
+        v["f1"].append(m["f1"])
+    return {k: {"seeds": v["seeds"], "mean": float(np.mean(v["f1"])), "min": min(v["f1"]),
+                "max": max(v["f1"])} for k, v in out.items()}
+
+
 def render_card(card: dict) -> str:
     """MODEL_CARD.md of a model from its card dictionary."""
     lines = ["# Model card: SMS spam classifier", ""]
@@ -668,15 +684,25 @@ def render_card(card: dict) -> str:
                      f"both labels (last label kept).")
     lines += ["", "## Metrics", ""]
     if card.get("metrics"):
-        lines += [("Spam is the positive class. Each file alone, k-fold after de-duplication; "
-                   "\"similar-grouped\" keeps groups of near-identical texts (one template) on one "
-                   "side of every split (`similar_groups`)."), "",
-                  "| data | split | folds | distinct | precision | recall | F1 | F1 per fold |",
-                  "|---|---|---:|---:|---:|---:|---:|---|"]
+        lines += [("Spam is the positive class. Each file alone, k-fold after de-duplication "
+                   "(\"distinct\" of \"rows\"); \"similar-grouped\" keeps groups of near-identical "
+                   "texts (one template) on one side of every split (`similar_groups`). Each fold "
+                   "seed shuffles the folds differently; F1 is the mean over the folds."), "",
+                  "| data | split | folds | seed | rows | distinct | precision | recall | F1 | F1 per fold |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
         lines += [f"| {m['data']} | {'random' if m['groups'] == 'none' else 'similar-grouped'} | "
-                  f"{m['folds']} | {m['unique']} | {m['precision']:.4f} | {m['recall']:.4f} | "
+                  f"{m['folds']} | {m.get('seed', 0)} | {m.get('rows', '?')} | {m['unique']} | "
+                  f"{m['precision']:.4f} | {m['recall']:.4f} | "
                   f"{m['f1']:.4f} | {', '.join(f'{x:.3f}' for x in m['per_fold_f1'])} |"
                   for m in card["metrics"]]
+        summary = metric_summary(card)
+        if summary:
+            lines += ["", "Over the fold seeds:", "",
+                      "| data | split | seeds | F1 mean | F1 lowest | F1 highest |",
+                      "|---|---|---|---:|---:|---:|"]
+            lines += [f"| {d} | {'random' if g == 'none' else 'similar-grouped'} | "
+                      f"{', '.join(str(x) for x in v['seeds'])} | {v['mean']:.4f} | {v['min']:.4f} | "
+                      f"{v['max']:.4f} |" for (d, g), v in summary.items()]
     else:
         lines.append("Not evaluated when trained (`ictgov antispam evaluate` measures a data file).")
     if card.get("notes"):
