@@ -541,7 +541,7 @@ def _file_entry(path: Path, pairs: list[tuple[str, str]]) -> dict:
 def train(data_files: Sequence[str | Path], out: str | Path | None = None,
           confirmed: Sequence[tuple[str, str]] = (), evaluate_folds: int = 0,
           params: dict | None = None, progress=None,
-          evaluate_seeds: Sequence[int] = (0,)) -> SpamClassifier:
+          evaluate_seeds: Sequence[int] = (0,), command: str | None = None) -> SpamClassifier:
     """Fit a `SpamClassifier` on TSV files plus confirmed (label, text) pairs, after
     de-duplication (a confirmed pair's label wins over a file's), and save it with its card
     in the directory `out` when given.
@@ -573,6 +573,8 @@ def train(data_files: Sequence[str | Path], out: str | Path | None = None,
                          "duplicates": dedup.duplicates, "conflicts": dedup.conflicts, **dedup.stats},
         "metrics": [],
     }
+    if command:
+        card["command"] = command
     if evaluate_folds:
         for f in files:
             for groups in ("none", "similar"):
@@ -686,6 +688,8 @@ def render_card(card: dict) -> str:
     lines += [f"- Model id: `{card.get('model_id', '?')}`",
               f"- Trained: {card.get('trained_at', '?')}",
               f"- Code: {card.get('code_version', '?')}"]
+    if card.get("command"):
+        lines.append(f"- Command: `{card['command']}`")
     if card.get("libraries"):
         lines.append("- Libraries: " + ", ".join(f"{k} {v}" for k, v in card["libraries"].items()))
     lines.append("- Model: `ictgov.antispam.classifier.SpamClassifier`: hashed character n-grams "

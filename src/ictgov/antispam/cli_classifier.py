@@ -52,8 +52,10 @@ def train_cmd(
     from ictgov.antispam.classifier import DataError, train
 
     try:
+        command = " ".join(["ictgov antispam train", *(f"--data {d}" for d in data), f"--out {out}"]
+                           + ([f"--evaluate {evaluate} --seeds {seeds}"] if evaluate else []))
         model = train(data, out, evaluate_folds=evaluate, progress=_status,
-                      evaluate_seeds=_seeds(seeds))
+                      evaluate_seeds=_seeds(seeds), command=command)
     except (DataError, ValueError) as exc:
         raise _fail(str(exc)) from None
     _status(f"model {model.card_['model_id']} written to {out}")
