@@ -224,3 +224,29 @@ def test_ministry_figures_with_charts_and_ad_audit(page, live_server, antispam_d
     lines = [r.locator("td").first.inner_text() for r in violations.locator("tbody tr").all()]
     assert lines == ["3", "4", "5"]
     expect(violations.locator("tbody tr", has_text="D91-SMS-HOURS")).to_contain_text("SHOPABC")
+
+
+def test_operator_uploads_records_scanned_in_the_background(page, live_server, antispam_data, tmp_path):
+    """The scan leaves the request: the job's page shows the outcome, the flagged numbers are
+    the operator's, and the survey form already holds the recipients the scan saw."""
+    from ictgov.antispam.simulate import SimSpec, simulate
+
+    simulate(SimSpec(subscribers=300, days=3, spammers=0.03, heavy=0.02, seed=5, fmt="csv"), tmp_path)
+    log_in(page, MB)
+    page.goto("/nha-mang")
+    page.get_by_role("link", name="Quét dữ liệu cuộc gọi").first.click()
+    page.get_by_label("Tệp dữ liệu *").set_input_files(str(tmp_path / "records.csv"))
+    page.get_by_role("button", name="Tải lên và quét").click()
+    expect(page).to_have_url(re.compile(r"/nha-mang/quet/[0-9a-f]+$"))
+    done = page.get_by_test_id("scan-job")
+    expect(done).to_have_attribute("data-state", "done", timeout=60_000)
+    expect(page.get_by_test_id("scan-result")).to_contain_text("records.csv")
+    page.get_by_role("link", name="Xem các số nghi vấn").click()
+    known = page.get_by_test_id("survey-known").first
+    expect(known).to_contain_text("người nhận lấy từ dữ liệu quét")
+    row = page.get_by_test_id("flags").locator("tr", has=known)
+    number = row.locator("td").first.inner_text().strip()
+    row.get_by_text("Gửi khảo sát", exact=True).first.click()
+    row.get_by_role("button", name="Gửi khảo sát").click()  # nothing typed
+    expect(page.locator(".msg-success").first).to_contain_text("Đã gửi khảo sát tới")
+    expect(page.get_by_test_id("flags").locator("tr", has_text=number)).to_contain_text(" chờ")
