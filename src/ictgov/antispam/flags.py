@@ -11,6 +11,8 @@ scan CSV --load--> flagged --confirm--> confirmed (on the blocklist) --mark_bloc
   (``--days-out``) become the daily spam traffic per operator (``SpamTraffic``).
 - ``send_survey`` asks recipients of a flagged number (SMS in the outbox) whether the call or
   SMS was spam; ``answer_survey`` records the reply (from the operator's USSD/SMS platform).
+  A scan's recipients of each flagged number, when given to ``load_scan``, are kept with the
+  flag (``survey_candidates`` lists those not asked yet), so nobody has to type them.
 - ``confirm`` puts the number on its operator's blocklist; the operator exports the list
   (``blocklist_csv``), blocks the numbers and says so (``mark_blocked``).
 - A blocked subscriber appeals (``submit_appeal``); ministry staff decide
