@@ -42,8 +42,10 @@ def store_upload(data_dir: Path, data: bytes, filename: str) -> Path:
     return path
 
 
-def scan_key(operator_code: str, path: Path) -> str:
-    return f"{SCAN_JOB}:{operator_code}:{path.name}"
+def scan_key(user_id: int, operator_code: str, path: Path) -> str:
+    """The same file uploaded again by the same user for the same operator while its scan is
+    queued or running is that scan (its page is only its uploader's)."""
+    return f"{SCAN_JOB}:{user_id}:{operator_code}:{path.name}"
 
 
 @job(SCAN_JOB, retries=1, backoff=(30,))

@@ -102,7 +102,7 @@ async def scan_upload(request: Request, user: Handler, settings: SettingsDep, la
         path = ajobs.store_upload(settings.data_dir, data, upload.filename)
     except ValueError:
         return _scan_page(request, user, values, t("antispam.scan.err.file", lang), status_code=422)
-    info = jobs.enqueue(ajobs.SCAN_JOB, idempotency_key=ajobs.scan_key(operator, path), path=str(path),
+    info = jobs.enqueue(ajobs.SCAN_JOB, idempotency_key=ajobs.scan_key(user.id, operator, path), path=str(path),
                         filename=upload.filename[:200], user_id=user.id, operator_code=operator)
     return RedirectResponse(f"/nha-mang/quet/{info.id}", status_code=303)
 
