@@ -36,6 +36,15 @@ from ictgov.cli import app
     ("Hủy dnc", "dnc_cancel", None, ""),
     ("FW [QC] Giam gia 50% tai cua hang", "forward", None, "[QC] Giam gia 50% tai cua hang"),
     ("fw [[QC] Mua 1 tang 1]", "forward", None, "[QC] Mua 1 tang 1"),
+    # bare form whose content starts with a figure: the figure is not part of the number
+    ("S 0901234567 50 trieu vay nhanh", "sms_report", "0901234567", "50 trieu vay nhanh"),
+    ("S 090.123.4567 1 ty", "sms_report", "0901234567", "1 ty"),
+    ("LD 0901 234 567 2 lan goi", "scam_call_report", "0901234567", "2 lan goi"),
+    ("S +84 90 123 4567 50 trieu", "sms_report", "0901234567", "50 trieu"),
+    ("V 84901234567 3 cuoc goi", "call_report", "0901234567", "3 cuoc goi"),
+    ("S [0901234567 50 trieu", "sms_report", "0901234567", "50 trieu"),
+    ("S 1900 1234 5 tin nhan", "sms_report", "19001234", "5 tin nhan"),
+    ("S 5656 100 nghin", "sms_report", "5656", "100 nghin"),
 ])
 def test_syntaxes_are_read_tolerantly(text, kind, source, content):
     msg = parse(text)
@@ -80,7 +89,9 @@ NUMBER_FORMS = [
 WRAPS = [lambda a, b: f"[{a}][{b}]", lambda a, b: f"({a})({b})", lambda a, b: f"[{a}] [{b}]",
          lambda a, b: f"({a}) ({b})", lambda a, b: f"{a} {b}", lambda a, b: f"{a} [{b}]"]
 WORDS = st.sampled_from(["vay", "tien", "nhanh", "trúng", "thưởng", "xe", "máy", "lãi", "suất", "0%",
-                         "khuyến", "mại", "bất", "động", "sản", "https://bit.ly/x1", "50.000đ"])
+                         "khuyến", "mại", "bất", "động", "sản", "https://bit.ly/x1", "50.000đ",
+                         # numeric words, which a bare form's number must not swallow
+                         "50", "1", "2", "100", "5.000.000", "3-4", "0", "12", "24h"])
 
 
 @given(kind=st.sampled_from(["S", "V", "LD"]), keyword_case=st.sampled_from([str.upper, str.lower]),

@@ -1,7 +1,9 @@
 """The Spark engine gives the DuckDB engine's result: same numbers flagged, same scores,
 same reasons, same features, the same CSV bytes. Spark runs in local mode (one session
 for the module, 2 cores, few shuffle partitions, no UI); CI runs it (Java 17 is on the
-machine), so there a missing pyspark or Java is a failure, not a skip."""
+machine), so there a missing pyspark or Java is a failure, not a skip. Anywhere, once Java is
+on the machine, a Spark that does not start is a failure: only a machine without Java (or
+without pyspark, outside CI) skips."""
 
 from __future__ import annotations
 
@@ -30,13 +32,41 @@ except ImportError:
     HAVE_PYSPARK = False
 
 
-@pytest.fixture(scope="module")
-def spark():
-    _need(HAVE_PYSPARK, "pyspark is not installed")
-    _need(bool(shutil.which("java") or os.environ.get("JAVA_HOME")), "no Java runtime")
+def have_java() -> bool:
+    return bool(shutil.which("java") or os.environ.get("JAVA_HOME"))
+
+
+def start_spark():
+    """A local Spark session, or a skip only when this machine has no Java (or, outside CI,
+    no pyspark without Java either). With Java here, a missing pyspark (the `test` extra
+    installs it) or a Spark that does not start fails the tests."""
+    _need(have_java(), "no Java runtime (the Makefile installs default-jre-headless as root)")
+    if not HAVE_PYSPARK:
+        pytest.fail("Java is installed but pyspark is not: install the test extra (pip install -e '.[test]')")
     from ictgov.antispam.spark import get_session
 
-    session = get_session("local[2]", shuffle_partitions=2, short_jobs=True)
+    try:
+        return get_session("local[2]", shuffle_partitions=2, short_jobs=True)
+    except Exception as exc:  # Java is here, so Spark must start: never a silent skip
+        pytest.fail(f"Java is installed but Spark did not start: {type(exc).__name__}: {exc}")
+
+
+def test_a_spark_that_does_not_start_fails_rather_than_skips(monkeypatch):
+    import ictgov.antispam.spark as spark_module
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("Java gateway process exited before sending its port number")
+
+    monkeypatch.setattr(spark_module, "get_session", broken)
+    monkeypatch.setitem(globals(), "HAVE_PYSPARK", True)
+    monkeypatch.setenv("JAVA_HOME", "/usr/lib/jvm/default-java")
+    with pytest.raises(pytest.fail.Exception, match="Spark did not start"):
+        start_spark()
+
+
+@pytest.fixture(scope="module")
+def spark():
+    session = start_spark()
     # Small data: adaptive planning only adds jobs.
     session.conf.set("spark.sql.adaptive.enabled", "false")
     yield session

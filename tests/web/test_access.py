@@ -143,6 +143,11 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/chan-rac/quan-ly"): ANTISPAM_STAFF,
     ("GET", "/chan-rac/quan-ly/quang-cao"): ANTISPAM_STAFF,
     ("POST", "/chan-rac/quan-ly/quang-cao"): ANTISPAM_STAFF,
+    ("GET", "/nha-mang/quet"): ANTISPAM_HANDLERS,
+    ("POST", "/nha-mang/quet"): ANTISPAM_HANDLERS,
+    ("GET", "/nha-mang/quet/{job_id}"): ANTISPAM_HANDLERS,
+    ("POST", "/chan-rac/quan-ly/huan-luyen"): ANTISPAM_STAFF,
+    ("GET", "/chan-rac/quan-ly/huan-luyen/{job_id}"): ANTISPAM_STAFF,
     ("GET", "/api/antispam/figures"): ANTISPAM_STAFF,
     # digital transformation
     ("GET", "/chuyen-doi-so"): ANY,

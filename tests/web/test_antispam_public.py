@@ -102,6 +102,28 @@ def test_rate_limited_per_number(client):
     assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
 
 
+def test_rate_limited_per_address(client, app, engine):
+    """Ten forms in ten minutes from one address, whatever the numbers; the eleventh waits and
+    no code is sent for it. Another address is not held back."""
+    from fastapi.testclient import TestClient
+
+    for i in range(10):
+        r = start_report(client, {**VALID, "reporter_number": f"0912 345 6{i:02d}"})
+        assert r.status_code == 303, i
+    r = start_report(client, {**VALID, "reporter_number": "0912 345 699"})
+    assert r.status_code == 429 and "Retry-After" in r.headers
+    assert 0 < int(r.headers["retry-after"]) <= 10 * 60
+    # the do-not-call form shares the address's allowance
+    token = csrf_token(client, "/chan-rac/dnc")
+    dnc = client.post("/chan-rac/dnc", data={"number": "0903 456 789", "action": "join", "csrf_token": token})
+    assert dnc.status_code == 429 and int(dnc.headers["retry-after"]) > 0
+    with session_scope(engine) as s:
+        sent = set(s.scalars(select(OutboxMessage.recipient)))
+    assert "0912345699" not in sent and "0903456789" not in sent and len(sent) == 10
+    with TestClient(app, follow_redirects=False, client=("203.0.113.7", 50000)) as other:
+        assert start_report(other, {**VALID, "reporter_number": "0912 345 699"}).status_code == 303
+
+
 def test_lookup_unknown_receipt_is_404_and_known_redirects(client):
     assert client.get("/chan-rac/tra-cuu?receipt=tr-abc").headers["location"] == "/chan-rac/phan-anh/TR-ABC"
     assert client.get("/chan-rac/phan-anh/TR-NOPE2345").status_code == 404

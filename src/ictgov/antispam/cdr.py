@@ -74,6 +74,9 @@ class ScanResult:
     seconds: float = 0.0
     thresholds: Thresholds | None = None
     notes: list[str] = field(default_factory=list)
+    # Asked for with `recipients=N` (DuckDB engine): up to N numbers that each flagged
+    # number called or texted on its flagged days, first contacted first: whom to survey.
+    recipients: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def flagged(self) -> pl.DataFrame:
@@ -237,6 +240,15 @@ PER_NUMBER_SQL = """
     FROM day_scored s JOIN best b ON b.number = s.number AND s.d = -b.k.d
     ORDER BY s.number"""
 
+# Whom each flagged number called or texted on its flagged days, first contacted first.
+RECIPIENTS_SQL = """
+    SELECT number, list_slice(list(b ORDER BY first_t, b), 1, {limit}) AS recipients
+    FROM (SELECT t.a AS number, t.b, min(t.first_t) AS first_t
+          FROM tri t SEMI JOIN (SELECT number, d FROM day_scored WHERE flagged) f
+               ON t.a = f.number AND t.d = f.d
+          GROUP BY t.a, t.b)
+    GROUP BY number"""
+
 FLAGGED_DAYS_SQL = """
     SELECT number, make_date(1970, 1, 1) + d AS day, score, reasons, operator, {features}
     FROM day_scored WHERE flagged ORDER BY d, number"""
@@ -245,8 +257,10 @@ FLAGGED_DAYS_SQL = """
 def scan_duckdb(records: str | Path, subscribers: str | Path | None = None,
                 thresholds: Thresholds | None = None, *,
                 con: duckdb.DuckDBPyConnection | None = None, memory_limit: str | None = None,
-                threads: int | None = None, temp_directory: str | None = None) -> ScanResult:
-    """Scan with DuckDB. Raises records.InputError for a bad file."""
+                threads: int | None = None, temp_directory: str | None = None,
+                recipients: int = 0) -> ScanResult:
+    """Scan with DuckDB. Raises records.InputError for a bad file. With `recipients`, the
+    result also keeps up to that many recipients of each flagged number (for the survey)."""
     th = thresholds or load_thresholds()
     started = time.perf_counter()
     own = con is None
@@ -274,9 +288,11 @@ def scan_duckdb(records: str | Path, subscribers: str | Path | None = None,
         feats = ", ".join(FEATURES)
         numbers = pl.from_arrow(con.sql(PER_NUMBER_SQL.format(features=feats)).to_arrow_table())
         days = pl.from_arrow(con.sql(FLAGGED_DAYS_SQL.format(features=feats)).to_arrow_table())
+        sample = (dict(con.sql(RECIPIENTS_SQL.format(limit=int(recipients))).fetchall())
+                  if recipients > 0 else {})
         return ScanResult(_typed(numbers), _typed(days), "duckdb", src.rows,
                           rec.day_to_date(src.first_day), rec.day_to_date(src.last_day),
-                          time.perf_counter() - started, th, notes)
+                          time.perf_counter() - started, th, notes, sample)
     finally:
         if own:
             con.close()

@@ -4,7 +4,8 @@ obfuscated) and English.
 `SpamClassifier` follows the scikit-learn contract (parameters in ``__init__``, ``fit``,
 ``decision_function``, ``predict_proba``, ``predict``, ``classes_``). It reads hashed
 character n-grams of the raw text and of the folded, de-obfuscated text, the hashed words of
-the latter and four explicit signals (`ictgov.antispam.features`), fits a linear SVM, and turns its margin into a
+the latter and four explicit signals (`ictgov.antispam.features`), fits a linear SVM on them
+weighted by their inverse document frequency (folded into the weights afterwards), and turns its margin into a
 probability with Platt's sigmoid fitted on out-of-fold margins (what
 ``CalibratedClassifierCV(method="sigmoid", ensemble=False)`` does), so "score" means
 "probability of spam" for the training data's mix of spam and ham.
@@ -72,18 +73,25 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
     raw_ngrams, folded_ngrams : character n-gram lengths of the raw and the folded view.
     n_bits : each view (raw n-grams, folded n-grams, words) hashes into ``2 ** n_bits`` buckets.
     C : regularisation of the linear SVM (larger fits the training data closer).
+    idf : while fitting, weight every hashed n-gram and word by its inverse document
+        frequency in the training data to this power (``(ln((1 + n) / (1 + df)) + 1) ** idf``,
+        TfidfVectorizer's smooth idf at 1; 0 turns it off). Rare n-grams then cost the
+        regulariser less, common ones more: on UCI, 5-fold, F1 of spam rises from 0.960 to
+        0.965 at 0.5 (0.964 at 1). The weights are folded into ``coef_`` after fitting, so
+        scoring does exactly the same work as without.
     calibration_folds : folds of the out-of-fold margins that the sigmoid is fitted on.
     batch_size : messages featurised at once when scoring (memory stays bounded).
     random_state : seed of the calibration folds and of the SVM.
     """
 
     def __init__(self, raw_ngrams: tuple[int, int] = (1, 4), folded_ngrams: tuple[int, int] = (1, 5),
-                 n_bits: int = 19, C: float = 3.0, calibration_folds: int = 5,
+                 n_bits: int = 19, C: float = 3.0, idf: float = 0.5, calibration_folds: int = 5,
                  batch_size: int = 1024, random_state: int = 0):
         self.raw_ngrams = raw_ngrams
         self.folded_ngrams = folded_ngrams
         self.n_bits = n_bits
         self.C = C
+        self.idf = idf
         self.calibration_folds = calibration_folds
         self.batch_size = batch_size
         self.random_state = random_state
@@ -98,6 +106,8 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
             if not 1 <= low <= high <= 8:
                 raise ValueError(f"{name} must be (low, high) with 1 <= low <= high <= 8, "
                                  f"not {getattr(self, name)!r}")
+        if not 0 <= self.idf <= 2:
+            raise ValueError(f"idf must be between 0 (off) and 2, not {self.idf!r}")
         if not 10 <= self.n_bits <= 24:
             raise ValueError(f"n_bits must be between 10 and 24, not {self.n_bits!r}")
         if self.batch_size < 1:
@@ -159,14 +169,27 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"each class needs at least calibration_folds={self.calibration_folds} "
                              f"messages to calibrate on")
         X_ = self.transform(texts)
+        idf = self._idf(X_) if self.idf else None
+        if idf is not None:
+            X_ = (X_ @ sp.diags(idf)).tocsr()
         svm = LinearSVC(C=self.C, max_iter=20_000, random_state=self.random_state)
         folds = StratifiedKFold(self.calibration_folds, shuffle=True, random_state=self.random_state)
         margins = cross_val_predict(svm, X_, positive, cv=folds, method="decision_function")
         self.calibration_ = _platt(margins, positive)
         fitted = clone(svm).fit(X_, positive)
-        self.coef_ = fitted.coef_.astype(np.float32)
+        # weights of the idf-weighted features are weights of the plain ones times idf
+        coef = fitted.coef_ if idf is None else fitted.coef_ * idf
+        self.coef_ = coef.astype(np.float32)
         self.intercept_ = fitted.intercept_.astype(np.float64)
         return self
+
+    def _idf(self, X: sp.csr_matrix) -> np.ndarray:
+        """Smooth inverse document frequency of each hashed feature to the power `idf` (1 for
+        the signals)."""
+        df = np.bincount(X.indices, minlength=X.shape[1]).astype(np.float64)
+        idf = (np.log((1.0 + X.shape[0]) / (1.0 + df)) + 1.0) ** self.idf
+        idf[3 * 2 ** self.n_bits:] = 1.0
+        return idf
 
     def decision_function(self, X) -> np.ndarray:
         """The SVM's margin for each message (uncalibrated; > 0 leans to spam)."""
@@ -227,6 +250,8 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", InconsistentVersionWarning)
             super().__setstate__(state)
+        # models saved before `idf` existed were fitted without it
+        self.__dict__.setdefault("idf", 0.0)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -515,14 +540,16 @@ def _file_entry(path: Path, pairs: list[tuple[str, str]]) -> dict:
 
 def train(data_files: Sequence[str | Path], out: str | Path | None = None,
           confirmed: Sequence[tuple[str, str]] = (), evaluate_folds: int = 0,
-          params: dict | None = None, progress=None) -> SpamClassifier:
+          params: dict | None = None, progress=None,
+          evaluate_seeds: Sequence[int] = (0,), command: str | None = None) -> SpamClassifier:
     """Fit a `SpamClassifier` on TSV files plus confirmed (label, text) pairs, after
     de-duplication (a confirmed pair's label wins over a file's), and save it with its card
     in the directory `out` when given.
 
     With `evaluate_folds`, every file is also evaluated alone (random and similar-grouped
-    k-fold, as `evaluate`) and the figures go into the card. `progress(message)` is told
-    each step.
+    k-fold, as `evaluate`, once per seed of `evaluate_seeds`: each seed shuffles the folds
+    differently, and one seed's figure can be lucky) and the figures go into the card.
+    `progress(message)` is told each step.
     """
     say = progress or (lambda message: None)
     files = [Path(f) for f in data_files]
@@ -546,14 +573,18 @@ def train(data_files: Sequence[str | Path], out: str | Path | None = None,
                          "duplicates": dedup.duplicates, "conflicts": dedup.conflicts, **dedup.stats},
         "metrics": [],
     }
+    if command:
+        card["command"] = command
     if evaluate_folds:
         for f in files:
             for groups in ("none", "similar"):
-                say(f"evaluating on {f.name}, {evaluate_folds} folds, groups {groups}")
-                r = evaluate(per_file[f], folds=evaluate_folds, groups=groups, params=params)
-                card["metrics"].append({"data": f.name, "groups": groups, "folds": evaluate_folds,
-                                        "unique": r["unique"], **r["mean"],
-                                        "per_fold_f1": [round(x["f1"], 4) for x in r["folds"]]})
+                for seed in evaluate_seeds:
+                    say(f"evaluating on {f.name}, {evaluate_folds} folds, groups {groups}, seed {seed}")
+                    r = evaluate(per_file[f], folds=evaluate_folds, groups=groups, params=params, seed=seed)
+                    card["metrics"].append({"data": f.name, "groups": groups, "folds": evaluate_folds,
+                                            "seed": seed, "rows": r["rows"], "unique": r["unique"],
+                                            "deduplicated": True, **r["mean"],
+                                            "per_fold_f1": [round(x["f1"], 4) for x in r["folds"]]})
     if out is not None:
         save(model, out, card)
     model.card_ = card
@@ -561,7 +592,8 @@ def train(data_files: Sequence[str | Path], out: str | Path | None = None,
 
 
 def retrain(base_files: Sequence[str | Path], confirmed_pairs: Iterable[tuple[str, str]],
-            out: str | Path, evaluate_folds: int = 0, progress=None) -> SpamClassifier:
+            out: str | Path, evaluate_folds: int = 0, progress=None,
+            evaluate_seeds: Sequence[int] = (0,)) -> SpamClassifier:
     """Retrain on the base training files plus messages confirmed by staff.
 
     `confirmed_pairs` are (label, text): "spam" for a report that staff confirmed, "ham" for
@@ -569,7 +601,7 @@ def retrain(base_files: Sequence[str | Path], confirmed_pairs: Iterable[tuple[st
     model and its card to the directory `out` and returns the model.
     """
     return train(base_files, out, confirmed=list(confirmed_pairs), evaluate_folds=evaluate_folds,
-                 progress=progress)
+                 progress=progress, evaluate_seeds=evaluate_seeds)
 
 
 def save(model: SpamClassifier, directory: str | Path, card: dict | None = None) -> Path:
@@ -639,18 +671,32 @@ _LIMITS = """\
   [QC]; a carrier's promotion to its own subscriber is ham."""
 
 
+def metric_summary(card: dict) -> dict[tuple[str, str], dict]:
+    """F1 over the fold seeds of each (data file, split) of a card: seeds, mean, min, max."""
+    out: dict[tuple[str, str], dict] = {}
+    for m in card.get("metrics", []):
+        v = out.setdefault((m["data"], m["groups"]), {"seeds": [], "f1": []})
+        v["seeds"].append(m.get("seed", 0))
+        v["f1"].append(m["f1"])
+    return {k: {"seeds": v["seeds"], "mean": float(np.mean(v["f1"])), "min": min(v["f1"]),
+                "max": max(v["f1"])} for k, v in out.items()}
+
+
 def render_card(card: dict) -> str:
     """MODEL_CARD.md of a model from its card dictionary."""
     lines = ["# Model card: SMS spam classifier", ""]
     lines += [f"- Model id: `{card.get('model_id', '?')}`",
               f"- Trained: {card.get('trained_at', '?')}",
               f"- Code: {card.get('code_version', '?')}"]
+    if card.get("command"):
+        lines.append(f"- Command: `{card['command']}`")
     if card.get("libraries"):
         lines.append("- Libraries: " + ", ".join(f"{k} {v}" for k, v in card["libraries"].items()))
     lines.append("- Model: `ictgov.antispam.classifier.SpamClassifier`: hashed character n-grams "
                  "of the raw text and of the folded, de-obfuscated text, its hashed words, four "
-                 "signals (link, phone number, money amount, [QC]/[AD] prefix), a linear SVM, "
-                 "Platt's sigmoid fitted on out-of-fold margins.")
+                 "signals (link, phone number, money amount, [QC]/[AD] prefix), a linear SVM "
+                 "(fitted on features weighted by idf ** `idf`), Platt's sigmoid fitted on "
+                 "out-of-fold margins.")
     if card.get("params"):
         lines.append("- Parameters: " + ", ".join(f"{k}={v}" for k, v in card["params"].items()))
     lines += ["", "## Data", ""]
@@ -668,15 +714,25 @@ def render_card(card: dict) -> str:
                      f"both labels (last label kept).")
     lines += ["", "## Metrics", ""]
     if card.get("metrics"):
-        lines += [("Spam is the positive class. Each file alone, k-fold after de-duplication; "
-                   "\"similar-grouped\" keeps groups of near-identical texts (one template) on one "
-                   "side of every split (`similar_groups`)."), "",
-                  "| data | split | folds | distinct | precision | recall | F1 | F1 per fold |",
-                  "|---|---|---:|---:|---:|---:|---:|---|"]
+        lines += [("Spam is the positive class. Each file alone, k-fold after de-duplication "
+                   "(\"distinct\" of \"rows\"); \"similar-grouped\" keeps groups of near-identical "
+                   "texts (one template) on one side of every split (`similar_groups`). Each fold "
+                   "seed shuffles the folds differently; F1 is the mean over the folds."), "",
+                  "| data | split | folds | seed | rows | distinct | precision | recall | F1 | F1 per fold |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
         lines += [f"| {m['data']} | {'random' if m['groups'] == 'none' else 'similar-grouped'} | "
-                  f"{m['folds']} | {m['unique']} | {m['precision']:.4f} | {m['recall']:.4f} | "
+                  f"{m['folds']} | {m.get('seed', 0)} | {m.get('rows', '?')} | {m['unique']} | "
+                  f"{m['precision']:.4f} | {m['recall']:.4f} | "
                   f"{m['f1']:.4f} | {', '.join(f'{x:.3f}' for x in m['per_fold_f1'])} |"
                   for m in card["metrics"]]
+        summary = metric_summary(card)
+        if summary:
+            lines += ["", "Over the fold seeds:", "",
+                      "| data | split | seeds | F1 mean | F1 lowest | F1 highest |",
+                      "|---|---|---|---:|---:|---:|"]
+            lines += [f"| {d} | {'random' if g == 'none' else 'similar-grouped'} | "
+                      f"{', '.join(str(x) for x in v['seeds'])} | {v['mean']:.4f} | {v['min']:.4f} | "
+                      f"{v['max']:.4f} |" for (d, g), v in summary.items()]
     else:
         lines.append("Not evaluated when trained (`ictgov antispam evaluate` measures a data file).")
     if card.get("notes"):

@@ -27,6 +27,16 @@ def _status(message: str) -> None:
     err.print(message, highlight=False)
 
 
+def _seeds(text: str) -> list[int]:
+    try:
+        seeds = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise _fail(f"--seeds must be whole numbers separated by commas, not {text!r}") from None
+    if not seeds:
+        raise _fail("--seeds needs at least one seed")
+    return seeds
+
+
 @app.command("train")
 def train_cmd(
     data: list[Path] = typer.Option(..., "--data", help=_DATA_HELP + " (repeatable)"),
@@ -35,12 +45,17 @@ def train_cmd(
     evaluate: int = typer.Option(0, "--evaluate", metavar="FOLDS",
                                  help="also evaluate each file with this many folds (random and "
                                       "similar-grouped) and put the figures in the card"),
+    seeds: str = typer.Option("0", "--seeds", help="fold seeds of --evaluate, e.g. 0,1,2,3,4 "
+                                                   "(each shuffles the folds differently)"),
 ) -> None:
     """Train the SMS spam classifier on labelled TSV files (duplicates removed first)."""
     from ictgov.antispam.classifier import DataError, train
 
     try:
-        model = train(data, out, evaluate_folds=evaluate, progress=_status)
+        command = " ".join(["ictgov antispam train", *(f"--data {d}" for d in data), f"--out {out}"]
+                           + ([f"--evaluate {evaluate} --seeds {seeds}"] if evaluate else []))
+        model = train(data, out, evaluate_folds=evaluate, progress=_status,
+                      evaluate_seeds=_seeds(seeds), command=command)
     except (DataError, ValueError) as exc:
         raise _fail(str(exc)) from None
     _status(f"model {model.card_['model_id']} written to {out}")

@@ -11,6 +11,8 @@ scan CSV --load--> flagged --confirm--> confirmed (on the blocklist) --mark_bloc
   (``--days-out``) become the daily spam traffic per operator (``SpamTraffic``).
 - ``send_survey`` asks recipients of a flagged number (SMS in the outbox) whether the call or
   SMS was spam; ``answer_survey`` records the reply (from the operator's USSD/SMS platform).
+  A scan's recipients of each flagged number, when given to ``load_scan``, are kept with the
+  flag (``survey_candidates`` lists those not asked yet), so nobody has to type them.
 - ``confirm`` puts the number on its operator's blocklist; the operator exports the list
   (``blocklist_csv``), blocks the numbers and says so (``mark_blocked``).
 - A blocked subscriber appeals (``submit_appeal``); ministry staff decide
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import secrets
 from datetime import date
 from pathlib import Path
@@ -88,8 +91,16 @@ def _day(v: Any) -> date | None:
 
 
 def load_scan(session: Session, numbers: pl.DataFrame | str | Path, *, scan: str,
-              days: pl.DataFrame | str | Path | None = None, user=None) -> dict[str, int]:
-    """Flags from a scan's output (and the daily spam traffic from its flagged days)."""
+              days: pl.DataFrame | str | Path | None = None, user=None,
+              recipients: dict[str, list[str]] | None = None,
+              operator_code: str | None = None) -> dict[str, int]:
+    """Flags from a scan's output (and the daily spam traffic from its flagged days).
+
+    `recipients` (a scan's, `ScanResult.recipients`) are kept with each flag (up to
+    MAX_SURVEY mobile numbers, under ``features["survey_recipients"]``) so that the survey
+    goes to them without anyone typing numbers. `operator_code` makes every flag (and day)
+    that operator's: an operator's upload of its own records.
+    """
     frame = _read(numbers)
     missing = {"number", "flagged", "score", "reasons"} - set(frame.columns)
     if missing:
@@ -107,6 +118,8 @@ def load_scan(session: Session, numbers: pl.DataFrame | str | Path, *, scan: str
         number = normalize_phone(str(row["number"])) or str(row["number"])
         features = {c: row[c] for c in feature_cols if row[c] is not None}
         features = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in features.items()}
+        if recipients and recipients.get(str(row["number"])):
+            features[SURVEY_KEY] = _mobiles(recipients[str(row["number"])], number)
         values = dict(score=float(row["score"]), reasons=row["reasons"] or "", features=features,
                       sms_out=int(row.get("sms_out") or 0), calls_out=int(row.get("calls_out") or 0),
                       day=_day(row.get("day")), scan=scan)
@@ -117,7 +130,7 @@ def load_scan(session: Session, numbers: pl.DataFrame | str | Path, *, scan: str
                     setattr(flag, k, v)
                 counts["updated"] += 1
             continue
-        flag = FlaggedNumber(number=number, operator_code=_operator(number, row.get("operator")),
+        flag = FlaggedNumber(number=number, operator_code=operator_code or _operator(number, row.get("operator")),
                              status="flagged", **values)
         session.add(flag)
         session.flush()
@@ -127,18 +140,37 @@ def load_scan(session: Session, numbers: pl.DataFrame | str | Path, *, scan: str
                       "scan": scan})
         counts["flagged"] += 1
     if days is not None:
-        counts["days"] = load_days(session, days, scan=scan)
+        counts["days"] = load_days(session, days, scan=scan, operator_code=operator_code)
     return counts
 
 
-def load_days(session: Session, days: pl.DataFrame | str | Path, *, scan: str) -> int:
+SURVEY_KEY = "survey_recipients"
+
+
+def _mobiles(numbers: list[str], sender: str) -> list[str]:
+    out = []
+    for raw in numbers:
+        n = normalize_phone(str(raw))
+        if n and phone_kind(n) == "mobile" and n != sender and n not in out:
+            out.append(n)
+    return out[:MAX_SURVEY]
+
+
+def survey_candidates(flag: FlaggedNumber) -> list[str]:
+    """The scan's recipients of a flagged number that have not been asked yet."""
+    asked = {s.recipient for s in flag.surveys}
+    return [n for n in (flag.features or {}).get(SURVEY_KEY, []) if n not in asked]
+
+
+def load_days(session: Session, days: pl.DataFrame | str | Path, *, scan: str,
+              operator_code: str | None = None) -> int:
     """The spam SMS and calls of a scan's flagged number-days, per day and operator (replacing
     what an earlier scan said about the same days)."""
     frame = _read(days)
     totals: dict[tuple[date, str], list[int]] = {}
     for row in frame.iter_rows(named=True):
         number = normalize_phone(str(row["number"])) or str(row["number"])
-        op = _operator(number, row.get("operator"))
+        op = operator_code or _operator(number, row.get("operator"))
         day = _day(row.get("day"))
         if op is None or day is None:
             continue
@@ -255,6 +287,12 @@ def blocklist_csv(session: Session, operator_code: str | None) -> str:
 
 
 # -- confirmation surveys --------------------------------------------------------------------
+
+
+def split_recipients(text: str) -> list[str]:
+    """Numbers as an operator types them: one a line, or separated by commas or semicolons;
+    spaces inside a number stay ("0912 345 678")."""
+    return [part.strip() for part in re.split(r"[\r\n,;]+", text or "") if part.strip()]
 
 
 def send_survey(session: Session, flag: FlaggedNumber, user, recipients: list[str]) -> list[Survey]:

@@ -82,7 +82,10 @@ def _ascii_upper(s: str) -> str:
 _KEYWORD = re.compile(r"^\s*(LD|FW|S|V)(?![^\W\d_])\s*[:;,\-]?\s*", re.IGNORECASE)
 _DNC = re.compile(r"^\s*(DK|DANGKY|DANG\s*KY|HUY)\s*[-_.:]?\s*DNC\s*[.!]*\s*$")
 # A number at the start of the bare form: optional +, then digits with spaces/dots/dashes.
+# It is the longest prefix of _NUMBER_RUN that is a whole phone number (`_leading_source`):
+# the run also swallows content that starts with a figure.
 _BARE_NUMBER = re.compile(r"^\s*(\+?\d[\d .\-]{1,18}\d|\d{3,5})(?=\s|$|[\[(])")
+_NUMBER_RUN = re.compile(r"^\s*\+?\d[\d .\-]*")
 _BARE_WORD = re.compile(r"^\s*([^\s\[\]()]+)")
 _BRANDNAME = re.compile(r"^[A-Z0-9][A-Z0-9 ._&'-]{0,29}$")
 _CLOSER = {"[": "]", "(": ")"}
@@ -110,6 +113,26 @@ def _unwrap(s: str) -> str:
     return s
 
 
+def _leading_source(rest: str) -> tuple[str, int] | None:
+    """(source as written, where the content starts) at the start of the bare form.
+
+    A number is the longest prefix, cut where a space, a bracket or the end follows a digit,
+    that `normalize_phone` reads as one number: in "S 0901234567 50 trieu vay" the prefix
+    "0901234567 50" is no number, so "50 trieu vay" stays content. When no prefix is a
+    number, the greedy number match and then the first word are taken as they are, so the
+    help reply can name what was written.
+    """
+    run = _NUMBER_RUN.match(rest)
+    if run:
+        for end in range(run.end(), 0, -1):
+            follows = rest[end:end + 1]
+            if rest[end - 1].isdigit() and (follows == "" or follows.isspace() or follows in "[(") \
+                    and normalize_phone(rest[:end]) is not None:
+                return rest[:end].strip(), end
+    m = _BARE_NUMBER.match(rest) or _BARE_WORD.match(rest)
+    return (m.group(1), m.end()) if m else None
+
+
 def parse_source(raw: str) -> str | None:
     """A spam source as written by a citizen: number in national form, or brandname upper-cased."""
     raw = raw.strip().strip("[]() \t\"'")
@@ -131,15 +154,15 @@ def _split_source_content(rest: str) -> tuple[str | None, str, str | None]:
     if rest[:1] in _CLOSER:
         close = rest.find(_CLOSER[rest[0]])
         if close < 0:  # "[0901234567 noi dung": the source is the first word
-            m = _BARE_NUMBER.match(rest[1:]) or _BARE_WORD.match(rest[1:])
-            source_raw, content = (m.group(1), rest[1 + m.end():]) if m else ("", "")
+            found = _leading_source(rest[1:])
+            source_raw, content = (found[0], rest[1 + found[1]:]) if found else ("", "")
         else:
             source_raw, content = rest[1:close], rest[close + 1:]
     else:
-        m = _BARE_NUMBER.match(rest) or _BARE_WORD.match(rest)
-        if not m:
+        found = _leading_source(rest)
+        if not found:
             return None, "", "no source"
-        source_raw, content = m.group(1), rest[m.end():]
+        source_raw, content = found[0], rest[found[1]:]
     source = parse_source(source_raw)
     content = _unwrap(content)
     if source is None:

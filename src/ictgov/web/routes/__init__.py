@@ -27,6 +27,7 @@ ROUTERS: list[str | APIRouter] = [
     "ictgov.web.routes.jobs",
     "ictgov.web.routes.tipline_staff",
     "ictgov.web.routes.antispam",
+    "ictgov.web.routes.antispam_jobs",
     "ictgov.web.routes.dx",
     "ictgov.web.routes.press",
     "ictgov.web.routes.smedx",

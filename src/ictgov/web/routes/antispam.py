@@ -234,6 +234,8 @@ register({
     "antispam.flags.survey": ("Khảo sát người nhận", "Recipients' survey"),
     "antispam.flags.tally": ("{yes} có / {no} không / {waiting} chờ", "{yes} yes / {no} no / {waiting} waiting"),
     "antispam.flags.recipients": ("Số người nhận (mỗi dòng một số)", "Recipients (one number a line)"),
+    "antispam.flags.recipients_known": ("{n} người nhận lấy từ dữ liệu quét; sửa nếu cần.",
+                                        "{n} recipients from the scan; edit if needed."),
     "antispam.flags.send_survey": ("Gửi khảo sát", "Send the survey"),
     "antispam.flags.confirm": ("Xác nhận rác, đưa vào danh sách chặn", "Confirm: put on the blocklist"),
     "antispam.flags.clear": ("Không phải rác", "Not spam"),
@@ -292,6 +294,8 @@ register({
     "antispam.ads.err.file": ("Cần một tệp CSV.", "A CSV file is required."),
     "antispam.ads.line": ("Dòng", "Line"),
     "antispam.ads.rule": ("Quy định", "Rule"),
+    "antispam.ads.recipient": ("Người nhận", "Recipient"),
+    "antispam.ads.time": ("Thời điểm", "Time"),
     "antispam.ads.detail": ("Chi tiết", "Detail"),
 })
 
@@ -779,7 +783,8 @@ def operator_flags(request: Request, db: SessionDep, user: Handler, status: str 
     rows = flags.visible(db, user, operator_code=scope, status=status or None)
     return render(request, "antispam/op/flags.html", {
         **_op_context(user, scope), "rows": rows, "status": status, "states": FLAG_STATES,
-        "tallies": {f.id: flags.tally(f) for f in rows}})
+        "tallies": {f.id: flags.tally(f) for f in rows},
+        "candidates": {f.id: flags.survey_candidates(f) for f in rows if f.status == "flagged"}})
 
 
 @router.post("/nha-mang/so-nghi-van/{flag_id}/{action}", include_in_schema=False)
@@ -799,7 +804,7 @@ def operator_flag_action(request: Request, form: FormDep, db: SessionDep, user: 
             flags.clear(db, flag, user, text_of("note"))
             flash(request, "antispam.flags.done.cleared", "success", number=flag.number)
         else:
-            made = flags.send_survey(db, flag, user, text_of("recipients").split())
+            made = flags.send_survey(db, flag, user, flags.split_recipients(text_of("recipients")))
             flash(request, "antispam.flags.done.survey", "success", n=len(made))
     except flags.FlagError as exc:
         field, msg = next(iter(exc.errors.items()))
