@@ -82,9 +82,12 @@ def test_hotline_needs_caller_and_time(session):
 
 def test_reworded_report_joins_the_same_case_and_unrelated_opens_a_new_one(session):
     matcher = ClaimMatcher()
+    # each report is its own transaction, as on the web: the index learns of it at its commit
     a = submit(session, Submission(text=CLAIM, category="health"), "web", matcher=matcher)
+    session.commit()
     b = submit(session, Submission(text="uong nuoc chanh nong moi sang chua khoi hoan toan benh ung thu, bo y te da xac nhan"),
                "web", matcher=matcher)
+    session.commit()
     c = submit(session, Submission(text="Bão số 9 sẽ đổ bộ vào Hà Nội tối nay với sức gió cấp 17"), "web",
                matcher=matcher)
     session.commit()
@@ -96,9 +99,37 @@ def test_reworded_report_joins_the_same_case_and_unrelated_opens_a_new_one(sessi
 def test_middle_band_is_suggested_to_a_fact_checker(session):
     matcher = ClaimMatcher(auto_threshold=0.99, suggest_threshold=0.3)
     a = submit(session, Submission(text=CLAIM), "web", matcher=matcher)
+    session.commit()
     b = submit(session, Submission(text="Có thật là nước chanh nóng chữa được ung thư không? Nghe nói Bộ Y tế xác nhận"),
                "web", matcher=matcher)
     session.commit()
     assert b.decision == "suggest" and b.case.id != a.case.id
     sug = session.scalar(select(Suggestion))
     assert sug.case_id == a.case.id and sug.report_id == b.report.id and sug.decision is None
+
+
+def test_a_failed_commit_leaves_nothing_in_the_claim_index(session):
+    """SQLITE_BUSY or a full disk at the commit: the report is not stored, so the index must not
+    hold its id either; the database hands that id to the next report, which must be stored,
+    indexed and grouped as usual (it used to fail with "item_id N is already stored")."""
+    matcher = ClaimMatcher()
+    lost = submit(session, Submission(text=CLAIM), "web", matcher=matcher)
+    lost_id = lost.report.id
+    session.rollback()  # what the web does when the commit raises
+    assert lost_id not in matcher and len(matcher) == 0
+    first = submit(session, Submission(text=CLAIM), "web", matcher=matcher)
+    session.commit()
+    assert first.report.id in matcher
+    again = submit(session, Submission(text=CLAIM.lower()), "web", matcher=matcher)
+    session.commit()
+    assert again.decision == "join" and again.case.id == first.case.id
+    assert count(session, Report) == 2 and len(matcher) == 2
+
+
+def test_a_report_already_indexed_by_a_catch_up_is_not_added_twice(session):
+    matcher = ClaimMatcher()
+    r = submit(session, Submission(text=CLAIM), "web", matcher=matcher)
+    session.flush()
+    matcher.add(r.report.id, r.case.id, r.report.text)  # another request's catch-up got there first
+    session.commit()  # must not raise
+    assert len(matcher) == 1

@@ -77,6 +77,7 @@ def test_suggestion_confirmed_moves_the_report_and_feeds_calibration(session, pe
     fc, _ = people
     matcher = ClaimMatcher(auto_threshold=0.99, suggest_threshold=0.3)
     a = submit(session, Submission(text=CLAIM), "web", matcher=matcher)
+    session.commit()  # the index learns of a report at its commit
     b = submit(session, Submission(text="Có thật là nước chanh nóng chữa được ung thư không? Nghe nói Bộ Y tế xác nhận"),
                "web", matcher=matcher)
     sug = session.scalar(select(Suggestion))

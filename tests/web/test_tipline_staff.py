@@ -139,6 +139,7 @@ def test_fact_checker_confirms_a_suggestion(client, engine, make_user):
     matcher = ClaimMatcher(auto_threshold=0.99, suggest_threshold=0.3)
     with session_scope(engine) as s:
         first = submit(s, Submission(text=CLAIM, category="health"), "web", matcher=matcher)
+        s.commit()  # the index learns of a report at its commit
         second = submit(s, Submission(text=CLAIM.replace("ba lần mỗi ngày", "hai lần").replace(
             "trong một tuần", "sau một tháng"), category="health"), "web", matcher=matcher)
         assert second.decision == "suggest", second.decision
@@ -236,3 +237,22 @@ def test_fact_checker_downloads_evidence_as_an_attachment_and_others_may_not(cli
     assert r.headers["content-disposition"].startswith("attachment")
     assert r.headers["x-content-type-options"] == "nosniff"
     assert client.get(f"/kiem-chung/bang-chung/{ev_id + 99}").status_code == 404
+
+
+def test_hotline_form_takes_evidence_files_and_reach(client, engine, make_user, tmp_path):
+    PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n" + b"\x00" * 32
+    make_user("agent", "hotline_agent")
+    login(client, "agent")
+    form = client.get("/tong-dai")
+    assert 'enctype="multipart/form-data"' in form.text and 'name="files"' in form.text and 'name="reach"' in form.text
+    token = csrf_token(client, "/tong-dai")
+    fields = {"csrf_token": token, "text": OTHER, "caller_number": "0987654321", "call_time": "2025-11-23T14:05",
+              "reach": "12000"}
+    liar = client.post("/tong-dai", data=fields, files=[("files", ("cong-van.pdf", b"MZ\x90\x00" * 8, "application/pdf"))])
+    assert liar.status_code == 422 and "cong-van.pdf" in liar.text
+    r = client.post("/tong-dai", data=fields, files=[("files", ("cong-van.pdf", PDF, "application/pdf"))])
+    assert r.status_code == 200 and 'data-testid="receipt"' in r.text, r.text[:2000]
+    with session_scope(engine) as s:
+        report = s.scalar(select(Report))
+        assert report.channel == "hotline" and report.reach == 12000
+        assert [(e.filename, e.media_type) for e in report.evidence] == [("cong-van.pdf", "application/pdf")]

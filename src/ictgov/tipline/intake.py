@@ -9,6 +9,7 @@ creates two reports: the second call gets the first report back.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import secrets
@@ -17,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -40,6 +41,7 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 # Receipt alphabet without look-alikes (0/O, 1/I/L), so a caller can read it over the phone.
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+log = logging.getLogger(__name__)
 
 
 class IntakeError(ValueError):
@@ -94,6 +96,20 @@ def sniff_media_type(data: bytes) -> str | None:
     if data.startswith(b"ID3") or (len(data) > 2 and data[0] == 0xFF and (data[1] & 0xE0) == 0xE0):
         return "audio/mpeg"
     return None
+
+
+_REACH_RE = re.compile(r"\d{1,3}(?:[.,  ]\d{3})+|\d+")
+
+
+def parse_reach(value: str | None) -> tuple[int | None, str | None]:
+    """A reach figure typed in a form (views or shares seen): "12000", "12.000", "12,000" or
+    "12 000" -> 12000; blank -> None. Returns (value, None) or (None, the reason it is refused)."""
+    value = (value or "").strip()
+    if not value:
+        return None, None
+    if not _REACH_RE.fullmatch(value) or len(value) > 15:
+        return None, "a whole number of views or shares, such as 12000"
+    return int(re.sub(r"\D", "", value)), None
 
 
 def _comparable(text: str) -> bool:
@@ -251,8 +267,45 @@ def submit(
     record(session, user, "create", "tipline_report", report.receipt,
            after={"channel": channel, "case": case.id, "decision": decision})
     if matcher is not None:
-        matcher.add(report.id, case.id, text, urls)
+        index_after_commit(session, matcher, (report.id, case.id, text, urls, verdict))
     return SubmitResult(report, case, decision, score, verdict)
+
+
+# The claim index learns of a report only once it is committed. Added before, a failed commit
+# (SQLITE_BUSY, disk full) left a report id in the index that the database then handed to the
+# next report, and every later `add` of that id failed until a restart.
+_PENDING_INDEX = "tipline_index_pending"
+
+
+def index_after_commit(session: Session, matcher, item: tuple) -> None:
+    """Add `item` (report id, case id, text, urls, verdict) to `matcher` when `session` commits;
+    forget it when the transaction ends otherwise (rolled back, or the session closed)."""
+    pending = session.info.get(_PENDING_INDEX)
+    if pending is None:
+        pending = session.info[_PENDING_INDEX] = []
+        event.listen(session, "after_commit", _index_pending)
+        event.listen(session, "after_transaction_end", _drop_pending)
+    pending.append((matcher, item))
+
+
+def _index_pending(session: Session) -> None:
+    pending = session.info.get(_PENDING_INDEX) or []
+    session.info[_PENDING_INDEX] = []
+    for matcher, item in pending:
+        if item[0] in matcher:
+            continue  # another request's catch-up (service.matcher_for) read it from the database
+        try:
+            matcher.add(*item)
+        except ValueError:
+            # Stored meanwhile by a concurrent catch-up: the index is a cache of the database,
+            # which holds the report whatever happens here.
+            log.warning("tipline: report %s was already in the claim index", item[0])
+
+
+def _drop_pending(session: Session, transaction) -> None:
+    # after a commit this runs once `_index_pending` has emptied the list; savepoints pass by
+    if transaction.parent is None and session.info.get(_PENDING_INDEX):
+        session.info[_PENDING_INDEX] = []
 
 
 def evidence_file(ev: Evidence, data_dir: Path | None = None) -> Path | None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -24,7 +24,17 @@ from ictgov import jobs
 from ictgov.audit import AuditEntry, record
 from ictgov.auth import Role, User
 from ictgov.tipline import match, workflow
-from ictgov.tipline.intake import IntakeError, Submission, check, evidence_file, submit
+from ictgov.tipline.intake import (
+    MAX_FILE_BYTES,
+    MAX_FILES,
+    IntakeError,
+    Submission,
+    Upload,
+    check,
+    evidence_file,
+    parse_reach,
+    submit,
+)
 from ictgov.tipline.models import (
     CASE_STATES,
     CATEGORIES,
@@ -37,8 +47,9 @@ from ictgov.tipline.models import (
 )
 from ictgov.tipline.service import THRESHOLDS_ACTION, THRESHOLDS_ENTITY, matcher_for
 from ictgov.web import i18n
-from ictgov.web.deps import SessionDep, flash, get_lang, render, require
+from ictgov.web.deps import SessionDep, SettingsDep, flash, get_lang, render, require
 from ictgov.web.i18n import register
+from ictgov.web.routes.tipline import commit_report
 
 router = APIRouter(tags=["tipline-staff"])
 
@@ -241,6 +252,10 @@ register({
     "tstaff.hl.urls": ("Đường dẫn nơi thấy (mỗi dòng một đường dẫn)", "Links where it was seen (one per line)"),
     "tstaff.hl.platform": ("Nền tảng", "Platform"),
     "tstaff.hl.category": ("Lĩnh vực", "Category"),
+    "tstaff.hl.reach": ("Số lượt xem hoặc chia sẻ người gọi thấy", "Views or shares the caller saw"),
+    "tstaff.hl.files": ("Tệp bằng chứng người gọi gửi", "Evidence files sent by the caller"),
+    "tstaff.hl.files_hint": ("Tối đa {n} tệp jpg, png, pdf, mp4, mp3; mỗi tệp tối đa {mb} MB.",
+                             "Up to {n} jpg, png, pdf, mp4, mp3 files; {mb} MB each at most."),
     "tstaff.hl.contact_phone": ("Điện thoại liên hệ", "Contact phone"),
     "tstaff.hl.contact_email": ("Thư điện tử liên hệ", "Contact e-mail"),
     "tstaff.hl.consent": ("Người gọi đồng ý để lưu liên hệ và nhận thông báo kết quả",
@@ -586,8 +601,8 @@ def thresholds_apply(
 
 # --- hotline ------------------------------------------------------------------------------
 
-HOTLINE_FIELDS = ("text", "urls", "platform", "category", "contact_phone", "contact_email", "consent",
-                  "caller_number", "call_time")
+HOTLINE_FIELDS = ("text", "urls", "platform", "category", "reach", "files", "contact_phone", "contact_email",
+                  "consent", "caller_number", "call_time")
 
 
 def _hotline_page(request: Request, *, values: dict[str, Any] | None = None,
@@ -602,6 +617,7 @@ def _hotline_page(request: Request, *, values: dict[str, Any] | None = None,
         "result": result, "verdict_label": verdict_label, "fields": HOTLINE_FIELDS,
         "platforms": PLATFORMS, "categories": CATEGORIES,
         "now": datetime.now(i18n.VN_TZ).strftime("%Y-%m-%dT%H:%M"),
+        "max_files": MAX_FILES, "max_mb": MAX_FILE_BYTES // (1024 * 1024),
     }, status_code=status_code)
 
 
@@ -614,19 +630,23 @@ def hotline_form(request: Request, _: HotlineAgent) -> Response:
 def hotline_submit(
     request: Request,
     db: SessionDep,
+    settings: SettingsDep,
     user: HotlineAgent,
     text: Annotated[str, Form(max_length=20_000)] = "",
     urls: Annotated[str, Form(max_length=20_000)] = "",
     platform: Annotated[str, Form(max_length=20)] = "other",
     category: Annotated[str, Form(max_length=40)] = "other",
+    reach: Annotated[str, Form(max_length=20)] = "",
     contact_phone: Annotated[str, Form(max_length=40)] = "",
     contact_email: Annotated[str, Form(max_length=200)] = "",
     consent: Annotated[str, Form(max_length=10)] = "",
     caller_number: Annotated[str, Form(max_length=40)] = "",
     call_time: Annotated[str, Form(max_length=40)] = "",
+    files: Annotated[list[UploadFile] | None, File()] = None,
 ) -> Response:
+    """The public form's fields (evidence files and reach too), typed by an agent for a caller."""
     lang = get_lang(request)
-    values = {"text": text, "urls": urls, "platform": platform, "category": category,
+    values = {"text": text, "urls": urls, "platform": platform, "category": category, "reach": reach,
               "contact_phone": contact_phone, "contact_email": contact_email, "consent": bool(consent),
               "caller_number": caller_number, "call_time": call_time}
     errors: dict[str, str] = {}
@@ -639,19 +659,25 @@ def hotline_submit(
             when = local.astimezone(UTC).replace(tzinfo=None)
         except ValueError:
             errors["call_time"] = i18n.t("tstaff.hl.bad_time", lang)
+    reach_value, reach_error = parse_reach(reach)
+    if reach_error:
+        errors["reach"] = reach_error
+    # An empty file input sends a part without a name; more than the limit is refused by the intake.
+    uploads = [Upload(f.filename, f.file.read(MAX_FILE_BYTES + 1)) for f in files or () if f.filename]
     sub = Submission(
         text=text, urls=[u.strip() for u in urls.splitlines() if u.strip()], platform=platform.strip(),
-        category=category.strip(), contact_phone=contact_phone.strip() or None,
+        category=category.strip(), reach=reach_value, contact_phone=contact_phone.strip() or None,
         contact_email=contact_email.strip() or None, consent=bool(consent),
-        caller_number=caller_number.strip() or None, call_time=when,
+        caller_number=caller_number.strip() or None, call_time=when, files=uploads,
     )
     if errors:
         errors = {**check(sub, "hotline"), **errors}
         return _hotline_page(request, values=values, errors=errors, status_code=422)
     try:
-        result = submit(db, sub, "hotline", matcher=matcher_for(db), user=user)
+        result = submit(db, sub, "hotline", matcher=matcher_for(db), user=user,
+                        evidence_dir=settings.data_dir / "evidence")
     except IntakeError as exc:
         db.rollback()
         return _hotline_page(request, values=values, errors=exc.errors, status_code=422)
-    db.commit()  # the receipt is shown only once the report is stored
+    commit_report(db)  # the receipt is shown only once the report is stored
     return _hotline_page(request, result=result)
