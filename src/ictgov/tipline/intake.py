@@ -292,14 +292,14 @@ def _index_pending(session: Session) -> None:
     pending = session.info.get(_PENDING_INDEX) or []
     session.info[_PENDING_INDEX] = []
     for matcher, item in pending:
-        if item[0] in matcher:
-            continue  # another request's catch-up (service.matcher_for) read it from the database
+        # Another request's catch-up (service.matcher_for) may have read it from the database
+        # already: then it is skipped, under the matcher's lock.
         try:
-            matcher.add(*item)
-        except ValueError:
-            # Stored meanwhile by a concurrent catch-up: the index is a cache of the database,
-            # which holds the report whatever happens here.
-            log.warning("tipline: report %s was already in the claim index", item[0])
+            matcher.add_many([item], skip_stored=True)
+        except (TypeError, ValueError):
+            # The index is a cache of the database, which holds the report whatever happens
+            # here; it is rebuilt from there at the next start.
+            log.exception("tipline: report %s could not be added to the claim index", item[0])
 
 
 def _drop_pending(session: Session, transaction) -> None:

@@ -483,10 +483,13 @@ class ClaimMatcher:
         self.add_many([(item_id, case_id, text, urls, verdict)])
 
     @_locked
-    def add_many(self, items: Iterable[tuple]) -> None:
+    def add_many(self, items: Iterable[tuple], *, skip_stored: bool = False) -> None:
         """Store many items at once: tuples (item_id, case_id, text[, urls[, verdict]]).
 
-        Nothing is stored if any item is invalid (the error names its position and id).
+        Nothing is stored if any item is invalid (the error names its position and id). With
+        `skip_stored`, items whose id is already stored are passed over instead of refused: a
+        cache of a database that several threads bring up to date adds under this lock, so
+        "already there" is the answer to a race, not an error.
         """
         prepared: list[tuple[Hashable, Hashable, _Query, Any]] = []
         seen: set = set()
@@ -498,6 +501,8 @@ class ClaimMatcher:
             verdict = item[4] if len(item) > 4 else None
             if item_id is None or case_id is None:
                 raise ValueError(f"item {pos}: item_id and case_id are required")
+            if skip_stored and item_id in self.row_by_item_:
+                continue
             if item_id in self.row_by_item_ or item_id in seen:
                 raise ValueError(f"item {pos}: item_id {item_id!r} is already stored")
             try:

@@ -88,7 +88,8 @@ def matcher_for(session: Session) -> ClaimMatcher:
         fresh = [(rid, cid, text, urls or (), verdict if state == "published" else None)
                  for rid, cid, text, urls, state, verdict in rows if rid not in matcher]
         if fresh:
-            matcher.add_many(fresh)
+            # a report committed by this process may be added by its own commit meanwhile
+            matcher.add_many(fresh, skip_stored=True)
         if rows:
             _last_report[key] = rows[-1][0]
         _apply_saved_thresholds(session, key, matcher)
