@@ -256,3 +256,35 @@ def test_hotline_form_takes_evidence_files_and_reach(client, engine, make_user, 
         report = s.scalar(select(Report))
         assert report.channel == "hotline" and report.reach == 12000
         assert [(e.filename, e.media_type) for e in report.evidence] == [("cong-van.pdf", "application/pdf")]
+
+
+def test_publishing_a_verdict_records_the_centres_figures_at_once(client, engine, make_user):
+    from ictgov.auth import User
+    from ictgov.db import utcnow
+    from ictgov.stats.areas import load_reference_areas
+    from ictgov.stats.figures import Figures
+    from ictgov.stats.indicators import load_definitions
+    from ictgov.tipline import workflow
+
+    make_user("checker", "fact_checker")
+    with session_scope(engine) as s:
+        load_reference_areas(s)
+        load_definitions(s)
+    case_id = _new_case(engine)
+    with session_scope(engine) as s:
+        fc = s.scalar(select(User).where(User.username == "checker"))
+        case = s.get(Case, case_id)
+        workflow.triage(s, case, fc), workflow.assign(s, case, fc, fc), workflow.start(s, case, fc)
+        workflow.decide(s, case, fc, "fake", "Không có bằng chứng nào cho thấy lá ổi chữa khỏi tiểu đường.")
+    year = str(utcnow().year)
+    with session_scope(engine) as s:  # nothing recorded before the verdict is published
+        fig = Figures.load(s)
+        assert fig.value("tipline_verdicts_published", fig.area("VN").id, year) is None
+    login(client, "checker")
+    url = f"/kiem-chung/vu-viec/{case_id}"
+    assert _post(client, f"{url}/publish", csrf_token(client, url)).status_code == 303
+    with session_scope(engine) as s:  # recorded by the job the publication started, no sync-stats run
+        fig = Figures.load(s)
+        vn = fig.area("VN").id
+        assert fig.value("tipline_verdicts_published", vn, year) == 1
+        assert fig.value("tipline_reports_received", vn, year) == 1

@@ -452,6 +452,11 @@ def case_action(
     if action == "publish" and kw.get("n"):
         # the notices are in the outbox (committed with the verdict); sending is a job
         jobs.enqueue("notify.drain", idempotency_key="outbox")
+    if action == "publish":
+        # the period review counts the verdict from today, not from the next sync-stats
+        from ictgov.tipline.observations import SYNC_JOB
+
+        jobs.enqueue(SYNC_JOB)
     flash(request, f"tstaff.done.{action}", "success", **kw)
     return RedirectResponse(f"/kiem-chung/vu-viec/{case_id}", status_code=303)
 
