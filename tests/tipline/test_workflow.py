@@ -159,3 +159,32 @@ def test_queue_puts_fast_spreading_and_far_reaching_claims_first(session, people
     order = [c.id for c in queue(session)]
     assert order.index(fresh.id) < order.index(old.id)
     assert order.index(wide.id) < order.index(old.id)
+
+
+def test_public_search_matches_words_not_parts_of_words(session, people):
+    from ictgov.tipline.publish import search_verdicts
+
+    fc, _ = people
+    published = []
+    for text, summary in (
+        (CLAIM, "Không có bằng chứng nước chanh chữa được ung thư."),
+        ("Phần mềm vay tiền nhanh lấy cắp dữ liệu người dùng điện thoại",
+         "Cơ quan chức năng chưa ghi nhận; người dùng nên cài phần mềm từ kho chính thức."),
+    ):
+        case = submit(session, Submission(text=text), "web").case
+        triage(session, case, fc), assign(session, case, fc, fc), start(session, case, fc)
+        decide(session, case, fc, "fake", summary)
+        publish(session, case, fc)
+        published.append(case.id)
+    session.flush()
+    cancer, app = published
+
+    def ids(q):
+        return [c.id for c in search_verdicts(session, q)]
+
+    assert ids("ung thu") == [cancer]          # diacritics ignored
+    assert ids("ung") == [cancer]              # "ung" is a word of "ung thư", and only a part of "dùng"
+    assert ids("dung") == [app]                # "dùng"
+    assert ids("chanh ko co bang chung") == [cancer]  # teencode "ko" is "không"
+    assert ids("chan") == []                   # part of "chanh": not a word of it
+    assert sorted(ids("")) == sorted(published)
