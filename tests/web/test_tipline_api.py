@@ -99,7 +99,7 @@ def test_a_failed_commit_answers_503_and_the_next_report_is_stored(client, engin
     failures = {"left": 1}
 
     def busy(session):
-        if session.info.get("tipline_index_pending") and failures["left"]:
+        if session.info.get("tipline_on_commit") and failures["left"]:
             failures["left"] -= 1
             raise OperationalError("COMMIT", {}, Exception("database is locked"))
 

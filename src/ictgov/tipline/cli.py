@@ -62,14 +62,17 @@ def match_cmd(text: str, k: int = typer.Option(5, "--k"), as_json: bool = typer.
         matcher = matcher_for(s)
         matches = matcher.match(text, k=k)
         decision = matcher.decide(matches)
-    rows = [{"report": m.item_id, "case": m.case_id, "score": round(m.score, 4), "method": m.method,
+    # an item is a report (its id) or a published verdict's own text (("claim" | "summary", case))
+    rows = [{"report": m.item_id if isinstance(m.item_id, int) else None,
+             "matched": "report" if isinstance(m.item_id, int) else f"verdict {m.item_id[0]}",
+             "case": m.case_id, "score": round(m.score, 4), "method": m.method,
              "verdict": m.verdict} for m in matches]
     if as_json:
         _print_json({"decision": decision.kind, "matches": rows})
         return
     console.print(f"decision: {decision.kind}")
     for r in rows:
-        console.print(f"  case {r['case']}  report {r['report']}  {r['score']:.3f}  {r['method']}"
+        console.print(f"  case {r['case']}  {r['matched']} {r['report'] or ''}  {r['score']:.3f}  {r['method']}"
                       + (f"  verdict: {r['verdict']}" if r["verdict"] else ""))
 
 

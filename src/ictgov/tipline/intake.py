@@ -9,7 +9,6 @@ creates two reports: the second call gets the first report back.
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 import re
 import secrets
@@ -18,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -41,7 +40,6 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 # Receipt alphabet without look-alikes (0/O, 1/I/L), so a caller can read it over the phone.
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-log = logging.getLogger(__name__)
 
 
 class IntakeError(ValueError):
@@ -325,45 +323,13 @@ def submit(
     record(session, user, "create", "tipline_report", report.receipt,
            after={"channel": channel, "case": case.id, "decision": decision})
     if matcher is not None:
-        index_after_commit(session, matcher, (report.id, case.id, text, urls, verdict))
+        # Only once committed: added before, a failed commit (SQLITE_BUSY, disk full) left an id
+        # in the index that the database then handed to the next report, and every later add
+        # of that id failed until a restart.
+        from ictgov.tipline.service import index_report
+
+        index_report(session, matcher, (report.id, case.id, text, urls, verdict))
     return SubmitResult(report, case, decision, score, verdict)
-
-
-# The claim index learns of a report only once it is committed. Added before, a failed commit
-# (SQLITE_BUSY, disk full) left a report id in the index that the database then handed to the
-# next report, and every later `add` of that id failed until a restart.
-_PENDING_INDEX = "tipline_index_pending"
-
-
-def index_after_commit(session: Session, matcher, item: tuple) -> None:
-    """Add `item` (report id, case id, text, urls, verdict) to `matcher` when `session` commits;
-    forget it when the transaction ends otherwise (rolled back, or the session closed)."""
-    pending = session.info.get(_PENDING_INDEX)
-    if pending is None:
-        pending = session.info[_PENDING_INDEX] = []
-        event.listen(session, "after_commit", _index_pending)
-        event.listen(session, "after_transaction_end", _drop_pending)
-    pending.append((matcher, item))
-
-
-def _index_pending(session: Session) -> None:
-    pending = session.info.get(_PENDING_INDEX) or []
-    session.info[_PENDING_INDEX] = []
-    for matcher, item in pending:
-        # Another request's catch-up (service.matcher_for) may have read it from the database
-        # already: then it is skipped, under the matcher's lock.
-        try:
-            matcher.add_many([item], skip_stored=True)
-        except (TypeError, ValueError):
-            # The index is a cache of the database, which holds the report whatever happens
-            # here; it is rebuilt from there at the next start.
-            log.exception("tipline: report %s could not be added to the claim index", item[0])
-
-
-def _drop_pending(session: Session, transaction) -> None:
-    # after a commit this runs once `_index_pending` has emptied the list; savepoints pass by
-    if transaction.parent is None and session.info.get(_PENDING_INDEX):
-        session.info[_PENDING_INDEX] = []
 
 
 def evidence_file(ev: Evidence, data_dir: Path | None = None) -> Path | None:
