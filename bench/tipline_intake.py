@@ -7,6 +7,11 @@ distinct generated claim with its own Idempotency-Key, so each answer is a new r
 committed before it was sent. Prints receipts per second and request latency p50/p99, and
 checks that the database holds exactly as many reports as receipts were received.
 
+Baseline, measured in the same run on the same server with the same client and concurrency:
+GET /healthz (routing, middleware and the HTTP round trip, no database). The printed ratio
+"intake / baseline" is the share of the server's bare request rate that a committed,
+grouped report keeps: what the intake itself costs, whatever the machine.
+
     .venv/bin/python bench/tipline_intake.py [--reports 3000] [--concurrency 16]
 
 Target (issue 3): >= 300 receipts/s. bench/tipline_match.py runs this too.
@@ -48,6 +53,24 @@ def _report(i: int, rng: random.Random) -> dict:
             f"mã tin {i} {rng.randrange(10**6)}")
     return {"text": text, "category": rng.choice(["health", "economy_finance", "scam_links", "other"]),
             "platform": rng.choice(["facebook", "zalo", "tiktok"])}
+
+
+async def _get_all(base: str, path: str, n: int, concurrency: int) -> list[float]:
+    """The baseline: `n` GETs of `path` with `concurrency` in flight; their latencies."""
+    latencies: list[float] = []
+    left = iter(range(n))
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+        async def worker() -> None:
+            for _ in left:
+                t = time.perf_counter()
+                r = await client.get(path)
+                latencies.append(time.perf_counter() - t)
+                if r.status_code != 200:
+                    raise RuntimeError(f"{path}: HTTP {r.status_code}")
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return latencies
 
 
 async def _post_all(base: str, token: str, n: int, concurrency: int, seed: int) -> tuple[list[float], list[str]]:
@@ -107,6 +130,9 @@ def measure_intake(reports: int = 3000, concurrency: int = 16, seed: int = 11) -
             # warm-up: the claim index is built on the first report
             asyncio.run(_post_all(base, token, 20, 2, seed + 1))
             t0 = time.perf_counter()
+            base_lat = asyncio.run(_get_all(base, "/healthz", reports, concurrency))
+            base_elapsed = time.perf_counter() - t0
+            t0 = time.perf_counter()
             lat, receipts = asyncio.run(_post_all(base, token, reports, concurrency, seed))
             elapsed = time.perf_counter() - t0
         finally:
@@ -117,7 +143,9 @@ def measure_intake(reports: int = 3000, concurrency: int = 16, seed: int = 11) -
     return {"reports": reports, "concurrency": concurrency, "seconds": elapsed,
             "receipts_per_s": len(receipts) / elapsed, "p50_ms": float(np.percentile(lat_ms, 50)),
             "p99_ms": float(np.percentile(lat_ms, 99)), "distinct_receipts": len(set(receipts)),
-            "stored": stored - 20}
+            "stored": stored - 20, "baseline_per_s": len(base_lat) / base_elapsed,
+            "baseline_p50_ms": float(np.percentile(np.array(base_lat) * 1000, 50)),
+            "ratio": (len(receipts) / elapsed) / (len(base_lat) / base_elapsed)}
 
 
 def print_intake(r: dict) -> bool:
@@ -126,6 +154,8 @@ def print_intake(r: dict) -> bool:
           f"{r['reports']:,} reports in {r['seconds']:.1f} s = {r['receipts_per_s']:.0f} receipts/s "
           f"(target >= 300); latency p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms; "
           f"stored {r['stored']:,}, distinct receipts {r['distinct_receipts']:,}")
+    print(f"baseline GET /healthz (same server, client and concurrency): {r['baseline_per_s']:.0f} requests/s, "
+          f"p50 {r['baseline_p50_ms']:.1f} ms; ratio intake / baseline = {r['ratio']:.2f}")
     return ok
 
 

@@ -85,14 +85,18 @@ def test_sample_load_adds_the_tipline_demo_once(sample):
     from sqlalchemy import func, select
 
     from ictgov.db import session_scope
+    from ictgov.tipline.demo import CLAIMS, SUGGESTED
     from ictgov.tipline.models import Case
 
+    cases = len(CLAIMS) + len(SUGGESTED)  # a loosely worded report opens its own case, suggested
     with session_scope(sample) as s:
-        assert s.scalar(select(func.count()).select_from(Case)) == 6
+        assert s.scalar(select(func.count()).select_from(Case)) == cases
         assert s.scalar(select(func.count()).select_from(Case).where(Case.state == "published")) == 3
     again = run("sample", "load")
     assert again.exit_code == 0 and "already imported" in again.output
     with session_scope(sample) as s:
-        assert s.scalar(select(func.count()).select_from(Case)) == 6
+        assert s.scalar(select(func.count()).select_from(Case)) == cases
     r = run("tipline", "match", "uong nuoc chanh chua khoi ung thu", "--json")
-    assert json.loads(r.stdout)["matches"][0]["verdict"] == "fake"
+    # the published verdict is among the best matches (a pending, loosely worded report of the
+    # same claim may score higher: it is waiting as a suggestion)
+    assert "fake" in [m["verdict"] for m in json.loads(r.stdout)["matches"]]

@@ -102,7 +102,7 @@ def _spec(name: str) -> JobSpec:
 
 # Modules that declare jobs, imported before a job is looked up so a worker knows every job.
 JOB_MODULES = ("ictgov.notify", "ictgov.stats.import_job", "ictgov.stats.review_job", "ictgov.dx.dti_job",
-               "ictgov.antispam.jobs")
+               "ictgov.antispam.jobs", "ictgov.tipline.observations")
 
 
 def _load_declarations() -> None:

@@ -59,6 +59,7 @@ __all__ = [
     "phone_kind",
     "shingles",
     "slugify",
+    "teencode_folded",
     "teencode_tokens",
     "word_shingles",
 ]
@@ -81,6 +82,19 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200b\ufeff\u00ad"), None)
 _ASCII_LETTERS = str.maketrans({"đ": "d", "ð": "d", "ø": "o", "ł": "l", "æ": "ae", "œ": "oe",
                                 "þ": "th", "ı": "i", "ħ": "h", "ŧ": "t"})
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+class _CombiningMarks(dict):
+    """str.translate table that drops combining marks, filled as characters are met (a
+    translate in C instead of a Python test per character: `fold` runs on every report)."""
+
+    def __missing__(self, code: int) -> int | None:
+        value = None if unicodedata.combining(chr(code)) else code
+        self[code] = value
+        return value
+
+
+_DROP_COMBINING = _CombiningMarks()
 
 
 def nfc(s: str) -> str:
@@ -196,8 +210,7 @@ def fold(s: str) -> str:
     """
     # Tone placement (in `normalize`) only moves marks that are stripped here: skipped.
     s = s.translate(_INVISIBLE).casefold().translate(_ASCII_LETTERS)
-    s = unicodedata.normalize("NFKD", s)
-    s = "".join(c for c in s if not unicodedata.combining(c)).translate(_ASCII_LETTERS)
+    s = unicodedata.normalize("NFKD", s).translate(_DROP_COMBINING).translate(_ASCII_LETTERS)
     return _NOT_ALNUM.sub(" ", s.lower()).strip()
 
 
@@ -694,14 +707,24 @@ def _merge_digit_groups(groups: list[str]) -> list[str]:
     return out
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _word_parts(word: str) -> tuple[str, ...]:
+    # cached: words repeat, and these regexes ran for every word of every report
+    unit = _NUMBER_UNIT.fullmatch(word)
+    if unit and unit.group(2) in _AFTER_NUMBER:
+        return unit.groups()
+    return (_DIGIT_IN_WORD.sub(_letters_for_digits, word),)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _squeezed(word: str) -> str:
+    return word if len(set(word)) == 1 else _REPEATS.sub(r"\1", word)
+
+
 def _folded_tokens(folded: str) -> list[str]:
     words: list[str] = []
     for word in folded.split():
-        unit = _NUMBER_UNIT.fullmatch(word)
-        if unit and unit.group(2) in _AFTER_NUMBER:
-            words.extend(unit.groups())
-        else:
-            words.append(_DIGIT_IN_WORD.sub(_letters_for_digits, word))
+        words.extend(_word_parts(word))
     merged: list[str] = []
     digits: list[str] = []
     for word in words + [""]:
@@ -712,7 +735,7 @@ def _folded_tokens(folded: str) -> list[str]:
             merged.extend(_merge_digit_groups(digits))
             digits = []
         if word:
-            merged.append(word if len(set(word)) == 1 else _REPEATS.sub(r"\1", word))
+            merged.append(_squeezed(word))
     collapsed: list[str] = []
     k = 0
     while k < len(merged):
@@ -732,6 +755,12 @@ def _folded_tokens(folded: str) -> list[str]:
         else:
             out.extend(TEENCODE.get(word, word).split())
     return out
+
+
+def teencode_folded(folded: str) -> list[str]:
+    """`teencode_tokens` of text already folded by `fold` (so without links): the same tokens,
+    without folding twice."""
+    return _folded_tokens(folded)
 
 
 def teencode_tokens(text: str) -> list[str]:

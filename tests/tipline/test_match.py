@@ -290,3 +290,76 @@ def test_read_labelled_names_the_line():
     assert read_labelled(["a\tmột", "", "b\thai"]) == [("1", "a", "một"), ("3", "b", "hai")]
     with pytest.raises(ValueError, match="line 2"):
         read_labelled(["a\tmột", "không có tab"])
+
+
+# How reporters chat a claim: standard words -> spellings seen on Zalo/Facebook (all of them
+# spelled out by ictgov.text.TEENCODE), applied to the diacritic-free text.
+CHAT = {"khong": ["ko", "k", "hok", "khg"], "duoc": ["dc", "dk"], "moi nguoi": ["mn", "mng"],
+        "biet": ["bik", "bt", "bjk"], "nguoi": ["ng"], "voi": ["vs"], "roi": ["r", "rui"],
+        "cung": ["cx", "cg"], "truoc": ["trc"], "gi": ["j"], "vay": ["z", "zay"], "minh": ["mk", "mik"],
+        "tai khoan": ["tk"], "chuyen khoan": ["ck"], "so dien thoai": ["sdt"], "lien he": ["lh"],
+        "thoi gian": ["tgian"], "nhieu": ["nhiu"], "qua": ["wa"]}
+
+
+def chat_variant(text: str, rng: random.Random) -> str:
+    from ictgov.text import fold
+
+    words = fold(text).split()
+    out, i = [], 0
+    while i < len(words):
+        for n in (2, 1):
+            key = " ".join(words[i:i + n])
+            if len(words[i:i + n]) == n and key in CHAT:
+                out.append(rng.choice(CHAT[key]))
+                i += n
+                break
+        else:
+            out.append(words[i])
+            i += 1
+    return " ".join(out)
+
+
+CHAT_CLAIMS = [
+    "Uống nước chanh nóng không chữa được bệnh ung thư, mọi người biết chưa",
+    "Mọi người ơi, tài khoản ngân hàng của tôi bị khóa rồi, không biết phải liên hệ với ai",
+    "Có người gọi điện bảo chuyển khoản trước thì mới được nhận quà, mọi người cũng cẩn thận",
+    "Không được chia sẻ số điện thoại cho người lạ, họ biết được tài khoản của mình rồi",
+    "Cảnh báo tin nhắn trúng thưởng không có thật, mọi người đừng chuyển khoản gì cả",
+    "Nhiều người nhận được cuộc gọi mạo danh công an, yêu cầu liên hệ ngay với số lạ",
+]
+
+
+def test_teencode_report_joins_the_stored_claim():
+    # the audit's case: scored 0.715 on folded text alone, and was only suggested
+    m = ClaimMatcher(auto_threshold=0.8, suggest_threshold=0.5)
+    m.add("stored", "case-1", "Uống nước chanh nóng không chữa được bệnh ung thư, mọi người biết chưa")
+    for c in make_claims(30, seed=5):
+        m.add(c, c, c)
+    decision = m.decide(m.match("uong nuoc chanh nong ko chua dc benh ung thu, mn bik chua"))
+    assert decision.kind == "join" and decision.match.case_id == "case-1"
+
+
+def test_generated_teencode_variants_join_their_claim_and_agree_with_brute_force():
+    rng = random.Random(21)
+    m = ClaimMatcher(auto_threshold=0.8, suggest_threshold=0.5)
+    for g, c in enumerate(CHAT_CLAIMS):
+        m.add(f"c{g}", g, c)
+    for c in make_claims(200, seed=8):
+        m.add(c, c, c)
+    variants = [(g, chat_variant(c, rng)) for g, c in enumerate(CHAT_CLAIMS) for _ in range(6)]
+    assert sum(v != c for (_, v), c in zip(variants, [c for c in CHAT_CLAIMS for _ in range(6)])) == len(variants)
+    for g, v in variants:
+        found = m.match(v)
+        assert m.decide(found).kind == "join" and found[0].case_id == g, (v, found[:1])
+        brute = m.match_brute_force(v)
+        assert found[0].case_id == brute[0].case_id and found[0].score == pytest.approx(brute[0].score, abs=1e-5)
+
+
+def test_teencode_variants_are_grouped_together():
+    rng = random.Random(5)
+    rows = [(f"{g}-{j}", g, c if j == 0 else chat_variant(c, rng)) for g, c in enumerate(CHAT_CLAIMS)
+            for j in range(5)]
+    rng.shuffle(rows)
+    predicted = group([(i, t) for i, _, t in rows])
+    scores = pairwise_scores({i: g for i, g, _ in rows}, predicted)
+    assert scores["precision"] == 1.0 and scores["recall"] >= 0.95, scores

@@ -38,3 +38,9 @@ def test_reports_and_verdicts_become_observations(session):
     assert fig.value("tipline_median_days_to_verdict", vn, "2021") == 3.0
     again = sync(session)
     assert again.created == 0 and again.revised == 0
+
+
+def test_the_publication_job_skips_a_database_without_reference_areas(engine):
+    from ictgov.tipline.observations import sync_in_background
+
+    assert sync_in_background() == {"skipped": 1}

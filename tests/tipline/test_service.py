@@ -55,3 +55,56 @@ def test_the_backend_is_chosen_by_setting(session, monkeypatch):
     forget()
     assert matcher_for(session).dense_ is None  # the default: character n-grams
     forget()
+
+
+VAGUE = "Video TikTok này nói chuyện đổi tiền, có ai biết không"
+SUMMARY = "Ngân hàng Nhà nước không có kế hoạch đổi tiền mới; tiền cũ vẫn có giá trị lưu hành bình thường."
+LIKE_THE_VERDICT = "Ngân hàng Nhà nước có kế hoạch đổi tiền mới, tiền cũ hết giá trị lưu hành?"
+
+
+def _verdict_published(session, fc, *, commit=True):
+    from ictgov.tipline.intake import Submission, submit
+    from ictgov.tipline.service import matcher_for
+    from ictgov.tipline.workflow import assign, decide, publish, start, triage
+
+    case = submit(session, Submission(text=VAGUE), "web", matcher=matcher_for(session)).case
+    session.commit()
+    triage(session, case, fc), assign(session, case, fc, fc), start(session, case, fc)
+    decide(session, case, fc, "false", SUMMARY)
+    publish(session, case, fc)
+    if commit:
+        session.commit()
+    return case
+
+
+def test_a_report_worded_like_a_published_verdict_is_answered_with_it(session):
+    from ictgov.auth import create_user
+    from ictgov.tipline.intake import Submission, submit
+    from ictgov.tipline.service import forget, matcher_for
+
+    forget()
+    fc = create_user(session, "fc", "password-123", "fact_checker")
+    case = _verdict_published(session, fc)
+    # none of the case's reports says this; the verdict's summary does
+    assert matcher_for(session).match_brute_force(LIKE_THE_VERDICT, min_score=0.0)
+    r = submit(session, Submission(text=LIKE_THE_VERDICT), "web", matcher=matcher_for(session))
+    session.commit()
+    assert r.decision == "join" and r.case.id == case.id and r.verdict == "false"
+    # a process started later (or another worker) indexes the verdicts from the database
+    forget()
+    best = matcher_for(session).match(LIKE_THE_VERDICT)[0]
+    assert best.case_id == case.id and best.verdict == "false"
+
+
+def test_a_publication_that_fails_to_commit_leaves_the_index_as_it_was(session):
+    from ictgov.auth import create_user
+    from ictgov.tipline.service import forget, matcher_for
+
+    forget()
+    fc = create_user(session, "fc", "password-123", "fact_checker")
+    session.commit()
+    _verdict_published(session, fc, commit=False)
+    session.rollback()  # the commit of the publication failed
+    m = matcher_for(session)
+    assert all(x.verdict is None for x in m.match(VAGUE, min_score=0.0))
+    assert not any(x.verdict for x in m.match(LIKE_THE_VERDICT, min_score=0.0))

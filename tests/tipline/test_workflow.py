@@ -77,6 +77,7 @@ def test_suggestion_confirmed_moves_the_report_and_feeds_calibration(session, pe
     fc, _ = people
     matcher = ClaimMatcher(auto_threshold=0.99, suggest_threshold=0.3)
     a = submit(session, Submission(text=CLAIM), "web", matcher=matcher)
+    session.commit()  # the index learns of a report at its commit
     b = submit(session, Submission(text="Có thật là nước chanh nóng chữa được ung thư không? Nghe nói Bộ Y tế xác nhận"),
                "web", matcher=matcher)
     sug = session.scalar(select(Suggestion))
@@ -158,3 +159,87 @@ def test_queue_puts_fast_spreading_and_far_reaching_claims_first(session, people
     order = [c.id for c in queue(session)]
     assert order.index(fresh.id) < order.index(old.id)
     assert order.index(wide.id) < order.index(old.id)
+
+
+def test_public_search_matches_words_not_parts_of_words(session, people):
+    from ictgov.tipline.publish import search_verdicts
+
+    fc, _ = people
+    published = []
+    for text, summary in (
+        (CLAIM, "Không có bằng chứng nước chanh chữa được ung thư."),
+        ("Phần mềm vay tiền nhanh lấy cắp dữ liệu người dùng điện thoại",
+         "Cơ quan chức năng chưa ghi nhận; người dùng nên cài phần mềm từ kho chính thức."),
+    ):
+        case = submit(session, Submission(text=text), "web").case
+        triage(session, case, fc), assign(session, case, fc, fc), start(session, case, fc)
+        decide(session, case, fc, "fake", summary)
+        publish(session, case, fc)
+        published.append(case.id)
+    session.flush()
+    cancer, app = published
+
+    def ids(q):
+        return [c.id for c in search_verdicts(session, q)]
+
+    assert ids("ung thu") == [cancer]          # diacritics ignored
+    assert ids("ung") == [cancer]              # "ung" is a word of "ung thư", and only a part of "dùng"
+    assert ids("dung") == [app]                # "dùng"
+    assert ids("chanh ko co bang chung") == [cancer]  # teencode "ko" is "không"
+    assert ids("chan") == []                   # part of "chanh": not a word of it
+    assert sorted(ids("")) == sorted(published)
+
+
+def test_a_report_that_joined_the_wrong_case_is_taken_out_and_counted_as_a_wrong_match(session, people):
+    from ictgov.tipline.models import Case, Report
+    from ictgov.tipline.workflow import REMOVED, move_report
+
+    fc, agent = people
+    matcher = ClaimMatcher()
+    first = submit(session, Submission(text=CLAIM), "web", matcher=matcher)
+    session.commit()
+    right = submit(session, Submission(text=CLAIM.lower() + " nhé"), "web", matcher=matcher)
+    session.commit()
+    # ginger, not lemon: another claim, close enough in its words to join automatically
+    wrong = submit(session, Submission(text=CLAIM.replace("chanh", "gừng")), "web", matcher=matcher)
+    session.commit()
+    assert (right.decision, wrong.decision) == ("join", "join"), (right.score, wrong.score)
+    assert wrong.case.id == first.case.id
+    case = first.case
+    assert calibration_decisions(session) == []  # nothing judged yet
+
+    with pytest.raises(WorkflowError, match="may not"):
+        move_report(session, wrong.report, agent)
+    with pytest.raises(WorkflowError, match="already in this case"):
+        move_report(session, wrong.report, fc, case)
+    new_case = move_report(session, wrong.report, fc, reason="a different claim")
+    session.flush()
+    assert wrong.report.case_id == new_case.id != case.id and new_case.state == "new"
+    assert new_case.report_count == 1 and case.report_count == 2
+    removed = session.scalar(select(Suggestion).where(Suggestion.decision == REMOVED))
+    assert removed.report_id == wrong.report.id and removed.case_id == case.id
+    moved = [e for e in entries(session, entity="tipline_report")
+             if e.action == "move_report" and e.entity_id == wrong.report.receipt][0]
+    assert moved.before == {"case": case.id} and moved.after["case"] == new_case.id
+    assert moved.after["automatic_match_rejected"] is True and moved.after["reason"] == "a different claim"
+    # the wrong automatic match is a rejected decision at its score
+    assert calibration_decisions(session) == [(pytest.approx(wrong.report.match_score), False)]
+
+    # once the case is verified with the other automatic match still in it, that one counts as right
+    triage(session, case, fc), assign(session, case, fc, fc), start(session, case, fc)
+    decide(session, case, fc, "fake", "Không có bằng chứng nào như vậy.")
+    session.flush()
+    decisions = sorted(calibration_decisions(session), key=lambda d: d[1])
+    assert decisions == [(pytest.approx(wrong.report.match_score), False),
+                         (pytest.approx(right.report.match_score), True)]
+
+    # moved on again (to another open case): not a second wrong automatic match
+    other = session.get(Case, submit(session, Submission(text="Bão số 9 đổ bộ Hà Nội tối nay"), "web").case.id)
+    session.flush()
+    move_report(session, session.get(Report, wrong.report.id), fc, other)
+    session.flush()
+    assert len(calibration_decisions(session)) == 2
+    closed = submit(session, Submission(text="Xổ số kiến thiết trúng giải đặc biệt"), "web").case
+    close_duplicate(session, closed, fc, other)
+    with pytest.raises(WorkflowError, match="closed"):
+        move_report(session, session.get(Report, wrong.report.id), fc, closed)

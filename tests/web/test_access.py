@@ -102,6 +102,7 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/kiem-chung"): STAFF_TIPLINE,
     ("GET", "/kiem-chung/vu-viec/{case_id}"): STAFF_TIPLINE,
     ("POST", "/kiem-chung/vu-viec/{case_id}/{action}"): STAFF_TIPLINE,
+    ("POST", "/kiem-chung/bao-cao/{report_id}/tach"): STAFF_TIPLINE,
     ("GET", "/kiem-chung/bang-chung/{evidence_id}"): STAFF_TIPLINE,
     ("GET", "/kiem-chung/goi-y"): STAFF_TIPLINE,
     ("POST", "/kiem-chung/goi-y/{suggestion_id}"): STAFF_TIPLINE,

@@ -82,3 +82,76 @@ def test_public_verdict_search_ignores_diacritics(client, engine, make_user):
     assert len(found) == 1 and found[0]["verdict"] == "fake" and found[0]["label"] == "Tin giả"
     assert client.get("/api/tipline/verdicts", params={"q": "xổ số"}).json() == []
     assert client.get("/api/tipline/verdicts", params={"lang": "fr"}).status_code == 422
+
+
+def test_a_failed_commit_answers_503_and_the_next_report_is_stored(client, engine, make_user):
+    """SQLITE_BUSY at the commit of a report: 503 "nothing was saved", never a 500, and the
+    next reports (which get the lost report's id) are stored and grouped (they were 500s until
+    a restart when the claim index kept the lost id)."""
+    from sqlalchemy import event
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import Session
+
+    from ictgov.tipline.service import forget
+
+    forget()
+    h = {"Authorization": f"Bearer {token_for(engine, make_user)}"}
+    failures = {"left": 1}
+
+    def busy(session):
+        if session.info.get("tipline_on_commit") and failures["left"]:
+            failures["left"] -= 1
+            raise OperationalError("COMMIT", {}, Exception("database is locked"))
+
+    event.listen(Session, "before_commit", busy)
+    try:
+        lost = client.post("/api/tipline/reports", json={"text": CLAIM}, headers=h)
+    finally:
+        event.remove(Session, "before_commit", busy)
+    assert lost.status_code == 503, lost.text
+    assert lost.headers["Retry-After"] and "nothing was saved" in lost.json()["detail"]
+    first = client.post("/api/tipline/reports", json={"text": CLAIM}, headers=h)
+    assert first.status_code == 201, first.text
+    second = client.post("/api/tipline/reports", json={"text": CLAIM.lower()}, headers=h)
+    assert second.status_code == 201, second.text
+    assert second.json()["case"] == first.json()["case"] and second.json()["decision"] == "join"
+    with session_scope(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Report)) == 2
+
+
+def test_partner_channel_is_recorded_and_bad_channel_named(client, engine, make_user):
+    h = {"Authorization": f"Bearer {token_for(engine, make_user)}"}
+    r = client.post("/api/tipline/reports", json={"text": CLAIM, "channel": "email"}, headers=h)
+    assert r.status_code == 201, r.text
+    r2 = client.post("/api/tipline/reports", json={"text": "Bão số 9 đổ bộ Hà Nội tối nay", "channel": "chatbot",
+                                                   "reach": 5400}, headers=h)
+    assert r2.status_code == 201, r2.text
+    bad = client.post("/api/tipline/reports", json={"text": CLAIM, "channel": "hotline"}, headers=h)
+    assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "channel"
+    with session_scope(engine) as s:
+        rows = dict(s.execute(select(Report.receipt, Report.channel)).all())
+        assert rows == {r.json()["receipt"]: "email", r2.json()["receipt"]: "chatbot"}
+    from ictgov.tipline.observations import figures
+
+    with session_scope(engine) as s:
+        received = {(f["indicator"], f["period"]): f["value"] for f in figures(s)}
+    assert any(k[0] == "tipline_reports_email" and v == 1 for k, v in received.items())
+    assert any(k[0] == "tipline_reports_chatbot" and v == 1 for k, v in received.items())
+
+
+def test_oversized_json_body_is_refused_before_it_is_read(client, engine, make_user):
+    h = {"Authorization": f"Bearer {token_for(engine, make_user)}", "Content-Type": "application/json"}
+    big = b'{"text": "' + b"a" * (200 * 1024) + b'"}'
+    r = client.post("/api/tipline/reports", content=big, headers=h)
+    assert r.status_code == 413 and r.json()["detail"][0]["field"] == "body"
+
+    def chunks():  # no Content-Length: counted as it arrives
+        yield b'{"text": "'
+        for _ in range(100):
+            yield b"a" * 4096
+        yield b'"}'
+
+    r = client.post("/api/tipline/reports", content=chunks(), headers=h)
+    assert r.status_code == 413
+    with session_scope(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Report)) == 0

@@ -213,3 +213,21 @@ def test_unpublished_case_has_no_public_page_and_empty_stats_render(client, engi
     page = client.get("/tin-gia/thong-ke")
     assert page.status_code == 200 and "data-vega-spec=\"#spec-verdicts" not in page.text
     ET.fromstring(client.get("/tin-gia/feed.atom").content)
+
+
+def test_reach_figure_is_stored_and_raises_the_case_priority(client, engine, make_user):
+    from ictgov.tipline.workflow import queue
+
+    bad = post_report(client, "en", reach="lots")
+    assert bad.status_code == 422 and 'id="e-reach"' in bad.text and n_rows(engine, Report) == 0
+    r = post_report(client, "vi", reach="25.000")
+    assert r.status_code == 303, r.text
+    quiet = post_report(client, "vi", text="Bão số 9 sẽ đổ bộ vào Hà Nội tối nay với sức gió giật cấp 17",
+                        category="health", links="")
+    assert quiet.status_code == 303
+    with session_scope(engine) as s:
+        reaches = sorted((r.reach or 0) for r in s.scalars(select(Report)))
+        assert reaches == [0, 25000]
+        cases = queue(s)
+        # same category, one report each: the one seen 25,000 times comes first
+        assert cases[0].reports[0].reach == 25000 and cases[0].priority > cases[1].priority

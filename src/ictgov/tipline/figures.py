@@ -48,6 +48,7 @@ CHANNEL_LABELS: dict[str, tuple[str, str]] = {
     "hotline": ("Tổng đài 18008108", "Hotline 18008108"),
     "api": ("Kênh đối tác", "Partner channels"),
     "email": ("Thư điện tử", "E-mail"),
+    "chatbot": ("Chatbot", "Chatbot"),
 }
 assert set(CATEGORY_LABELS) == set(CATEGORIES) and set(PLATFORM_LABELS) == set(PLATFORMS)
 assert set(CHANNEL_LABELS) == set(CHANNELS)

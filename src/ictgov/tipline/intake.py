@@ -81,19 +81,91 @@ class SubmitResult:
     created: bool = True
 
 
+# Major brands of the ISO base media file format that are MP4 video. Left out on purpose:
+# HEIF/HEIC images (heic, heix, mif1, msf1), M4A/M4B/M4P audio, QuickTime "qt  " (MOV) and 3GPP
+# (3gp*, 3g2*) share the "ftyp" box but are not mp4, and a viewer for mp4 may mishandle them.
+MP4_BRANDS = frozenset({b"isom", b"iso2", b"iso3", b"iso4", b"iso5", b"iso6", b"iso7", b"iso8",
+                        b"iso9", b"mp41", b"mp42", b"mp71", b"avc1", b"M4V ", b"M4VH", b"M4VP",
+                        b"dash", b"mmp4", b"msnv", b"f4v "})
+# MPEG audio Layer III: kbit/s by bitrate index (MPEG-1, MPEG-2/2.5) and Hz by sample-rate index.
+_MP3_BITRATES = {1: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
+                 2: (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)}
+_MP3_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
+
+
+def _mp3_frame_length(data: bytes, pos: int) -> int | None:
+    """Length of the MPEG audio Layer III frame whose header is at `pos`, or None if there is
+    no valid header there (sync, version, layer, bitrate and sample rate all checked)."""
+    if len(data) < pos + 4:
+        return None
+    b1, b2, b3 = data[pos + 1], data[pos + 2], data[pos + 3]
+    if data[pos] != 0xFF or (b1 & 0xE0) != 0xE0:
+        return None
+    version, layer = (b1 >> 3) & 0x03, (b1 >> 1) & 0x03
+    bitrate_index, rate_index = b2 >> 4, (b2 >> 2) & 0x03
+    if version == 1 or layer != 1 or bitrate_index in (0, 15) or rate_index == 3 or (b3 & 0x03) == 2:
+        return None  # reserved version, not Layer III, free/bad bitrate, reserved rate or emphasis
+    bitrate = _MP3_BITRATES[1 if version == 3 else 2][bitrate_index] * 1000
+    rate = _MP3_RATES[version][rate_index]
+    padding = (b2 >> 1) & 0x01
+    return (144 if version == 3 else 72) * bitrate // rate + padding
+
+
+def _is_mp3(data: bytes) -> bool:
+    if data.startswith(b"ID3"):
+        # ID3v2 tag: version 2-4, revision, flags (low bits unused), a 28-bit "syncsafe" size
+        if len(data) < 10 or data[3] not in (2, 3, 4) or data[4] == 0xFF or data[5] & 0x0F:
+            return False
+        if any(b & 0x80 for b in data[6:10]):
+            return False
+        size = (data[6] << 21) | (data[7] << 14) | (data[8] << 7) | data[9]
+        after = 10 + size + (10 if data[5] & 0x10 else 0)
+        # the first frame follows the tag (when the upload holds it)
+        return after >= len(data) or _mp3_frame_length(data, after) is not None
+    first = _mp3_frame_length(data, 0)
+    if first is None:
+        return False
+    # Two bytes that happen to look like a header are common in any binary: the next frame
+    # must start where this one ends (when the upload is that long).
+    return first >= len(data) or _mp3_frame_length(data, first) is not None
+
+
 def sniff_media_type(data: bytes) -> str | None:
-    """The type from the bytes, not the name: jpg, png, pdf, mp4, mp3 are accepted."""
-    if data.startswith(b"\xff\xd8\xff"):
+    """The type from the bytes, not the name: jpg, png, pdf, mp4, mp3 are accepted.
+
+    Each is recognised by its own structure, not by two lucky bytes: JPEG's SOI marker and a
+    following segment marker, PNG's 8-byte signature, "%PDF-" and a version digit, an mp4 "ftyp"
+    box with an MP4 major brand (`MP4_BRANDS`: not HEIC, M4A or MOV), and for mp3 an ID3v2 tag
+    with a valid header or two consecutive valid MPEG audio Layer III frame headers.
+    """
+    if len(data) >= 4 and data.startswith(b"\xff\xd8\xff") and data[3] >= 0xC0:
         return "image/jpeg"
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
         return "image/png"
-    if data.startswith(b"%PDF-"):
+    if data.startswith(b"%PDF-") and data[5:6].isdigit():
         return "application/pdf"
-    if len(data) > 12 and data[4:8] == b"ftyp":
-        return "video/mp4"
-    if data.startswith(b"ID3") or (len(data) > 2 and data[0] == 0xFF and (data[1] & 0xE0) == 0xE0):
+    if len(data) >= 12 and data[4:8] == b"ftyp":
+        box = int.from_bytes(data[:4], "big")
+        if box >= 16 and data[8:12] in MP4_BRANDS:
+            return "video/mp4"
+        return None
+    if _is_mp3(data):
         return "audio/mpeg"
     return None
+
+
+_REACH_RE = re.compile(r"\d{1,3}(?:[.,  ]\d{3})+|\d+")
+
+
+def parse_reach(value: str | None) -> tuple[int | None, str | None]:
+    """A reach figure typed in a form (views or shares seen): "12000", "12.000", "12,000" or
+    "12 000" -> 12000; blank -> None. Returns (value, None) or (None, the reason it is refused)."""
+    value = (value or "").strip()
+    if not value:
+        return None, None
+    if not _REACH_RE.fullmatch(value) or len(value) > 15:
+        return None, "a whole number of views or shares, such as 12000"
+    return int(re.sub(r"\D", "", value)), None
 
 
 def _comparable(text: str) -> bool:
@@ -251,7 +323,12 @@ def submit(
     record(session, user, "create", "tipline_report", report.receipt,
            after={"channel": channel, "case": case.id, "decision": decision})
     if matcher is not None:
-        matcher.add(report.id, case.id, text, urls)
+        # Only once committed: added before, a failed commit (SQLITE_BUSY, disk full) left an id
+        # in the index that the database then handed to the next report, and every later add
+        # of that id failed until a restart.
+        from ictgov.tipline.service import index_report
+
+        index_report(session, matcher, (report.id, case.id, text, urls, verdict))
     return SubmitResult(report, case, decision, score, verdict)
 
 

@@ -4,8 +4,9 @@ Pure domain code (no database, no web). A `ClaimMatcher` keeps an in-memory inde
 items (reports, cases, published verdicts) and answers, for a new report, which stored items
 speak of the same claim. The pipeline runs cheapest first:
 
-1. **exact** — the same canonical URL, or the same folded text (``ictgov.text.fold``: no case,
-   diacritics or punctuation): score 1.0.
+1. **exact** — the same canonical URL, or the same comparable text (`comparable_text`: folded
+   by ``ictgov.text.fold`` — no case, diacritics or punctuation — and teencode spelled out by
+   ``ictgov.text.teencode_tokens``, so "ko dc" is "khong duoc"): score 1.0.
 2. **near_duplicate** — MinHash LSH (datasketch ``MinHashLSH``) over character shingles of the
    folded text; candidates are ranked by estimated Jaccard, then re-scored by cosine.
 3. **similar** — cosine of character n-gram TF-IDF vectors (hashed ``char_wb`` n-grams of the
@@ -70,6 +71,7 @@ __all__ = [
     "Embedder",
     "Match",
     "calibrate",
+    "comparable_text",
     "extract_urls",
     "group",
     "load_embedder",
@@ -196,6 +198,22 @@ _URL_IN_TEXT = re.compile(r"(?:https?://|www\.)[^\s<>\"]+|\b[\w-]+(?:\.[\w-]+)+/
 def extract_urls(text: str) -> tuple[list[str], str]:
     """The links written inside `text` (canonical keys), and the text without them."""
     return _text.extract_urls(text), _URL_IN_TEXT.sub(" ", text)
+
+
+# -- the text that is compared ------------------------------------------------------------------
+
+
+def comparable_text(text: str) -> str:
+    """The form every stage compares: folded (`ictgov.text.fold`) and with teencode spelled out
+    (`ictgov.text.teencode_tokens`: "ko" -> "khong", "dc" -> "duoc", "mn" -> "moi nguoi",
+    "5tr" -> "5 trieu", "kh0ng" -> "khong", digit groups -> one phone number or amount).
+
+    Why: reporters write the claim they saw the way they chat. Folding alone leaves "ko chua dc
+    benh ... mn bik chua" a quarter of its character n-grams away from the stored "không chữa
+    được bệnh ... mọi người biết chưa"; spelled out, the two are the same text.
+    """
+    folded = fold(text)
+    return " ".join(_text.teencode_folded(folded)) if folded else ""
 
 
 # -- the matcher ---------------------------------------------------------------------------------
@@ -413,7 +431,7 @@ class ClaimMatcher:
                 raise ValueError(f"urls: {exc}") from None
         in_text, rest = extract_urls(text)
         canon_set.update(in_text)
-        folded = fold(rest)
+        folded = comparable_text(rest)
         canon = sorted(canon_set)
         if not folded and not canon:
             raise ValueError(f"{field_name} is empty: give the suspect text or a link")
@@ -465,10 +483,13 @@ class ClaimMatcher:
         self.add_many([(item_id, case_id, text, urls, verdict)])
 
     @_locked
-    def add_many(self, items: Iterable[tuple]) -> None:
+    def add_many(self, items: Iterable[tuple], *, skip_stored: bool = False) -> None:
         """Store many items at once: tuples (item_id, case_id, text[, urls[, verdict]]).
 
-        Nothing is stored if any item is invalid (the error names its position and id).
+        Nothing is stored if any item is invalid (the error names its position and id). With
+        `skip_stored`, items whose id is already stored are passed over instead of refused: a
+        cache of a database that several threads bring up to date adds under this lock, so
+        "already there" is the answer to a race, not an error.
         """
         prepared: list[tuple[Hashable, Hashable, _Query, Any]] = []
         seen: set = set()
@@ -480,6 +501,8 @@ class ClaimMatcher:
             verdict = item[4] if len(item) > 4 else None
             if item_id is None or case_id is None:
                 raise ValueError(f"item {pos}: item_id and case_id are required")
+            if skip_stored and item_id in self.row_by_item_:
+                continue
             if item_id in self.row_by_item_ or item_id in seen:
                 raise ValueError(f"item {pos}: item_id {item_id!r} is already stored")
             try:

@@ -15,7 +15,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ictgov import auth  # noqa: F401  (users, referenced by foreign keys below)
 from ictgov.db import Base, utcnow
 
-CHANNELS = ("web", "hotline", "api", "email")
+CHANNELS = ("web", "hotline", "api", "email", "chatbot")
+# What a partner channel (POST /api/tipline/reports) may say it received the report through.
+PARTNER_CHANNELS = ("api", "email", "chatbot")
 PLATFORMS = ("facebook", "zalo", "tiktok", "youtube", "website", "sms", "other")
 # The centre's eight fields (lĩnh vực), in its order.
 CATEGORIES = (

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ictgov.text import fold
+from ictgov.text import fold, teencode_folded
 from ictgov.tipline.models import Case
 from ictgov.tipline.workflow import VERDICT_LABELS
 
@@ -92,13 +92,15 @@ def missing_fields(review: dict[str, Any]) -> list[str]:
 
 
 def search_verdicts(session: Session, q: str = "", limit: int = 50) -> list[Case]:
-    """Published verdicts whose claim or summary contains every word of the query, diacritics ignored."""
-    words = fold(q).split()
+    """Published verdicts whose claim or summary holds every word of the query as a word,
+    diacritics ignored and teencode spelled out: "ung" finds "ung thư", never "người dùng";
+    "ko" finds "không"."""
+    words = set(teencode_folded(fold(q)))
     cases = session.scalars(select(Case).where(Case.state == "published").order_by(Case.published_at.desc()))
     out = []
     for case in cases:
-        haystack = fold(f"{case.title} {case.summary} {case.summary_en}")
-        if all(w in haystack for w in words):
+        haystack = set(teencode_folded(fold(f"{case.title} {case.summary} {case.summary_en}")))
+        if words <= haystack:
             out.append(case)
             if len(out) >= limit:
                 break

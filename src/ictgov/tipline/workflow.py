@@ -183,10 +183,78 @@ def resolve_suggestion(session: Session, suggestion: Suggestion, user: User, con
     return suggestion
 
 
+# Suggestion.decision of an automatic match a fact-checker undid (see `move_report`).
+REMOVED = "removed"
+# States in which a fact-checker has worked through a case's reports: an automatic match still
+# in the case by then was accepted by them.
+REVIEWED_STATES = ("decided", "published")
+
+
+def move_report(session: Session, report: Report, user: User, target: Case | None = None,
+                reason: str = "") -> Case:
+    """Take a report out of the case it is in: into `target`, or into a new case of its own.
+
+    When the report had joined that case automatically, the removal is recorded as a rejected
+    automatic match (a Suggestion decided "removed"), so calibration measures the precision
+    above the upper threshold from what fact-checkers undid instead of assuming it.
+    """
+    if not permissions.can(user, "tipline.triage"):
+        raise WorkflowError("move: your role may not work on cases")
+    old = session.get(Case, report.case_id)
+    if target is not None:
+        if target.id == old.id:
+            raise WorkflowError("target_case: the report is already in this case")
+        if target.state.startswith("closed"):
+            raise WorkflowError(f"target_case: case #{target.id} is closed")
+    else:
+        target = Case(title=report.text[:200], category=report.category, state="new", report_count=0)
+        session.add(target)
+        session.flush()
+    joined_automatically = (report.match_method != "new" and report.match_score is not None
+                            and _first_case(session, report) == old.id)
+    report.case_id = target.id
+    old.report_count -= 1
+    target.report_count += 1
+    if joined_automatically:
+        session.add(Suggestion(report_id=report.id, case_id=old.id, score=report.match_score,
+                               method=report.match_method, decision=REMOVED,
+                               decided_by_id=user.id, decided_at=utcnow()))
+    record(session, user, "move_report", "tipline_report", report.receipt,
+           before={"case": old.id}, after={"case": target.id, "new_case": target.report_count == 1,
+                                           "automatic_match_rejected": joined_automatically,
+                                           "score": report.match_score, "reason": reason.strip()[:500]})
+    # and in the history of the case it left, which no longer lists the report
+    record(session, user, "remove_report", "tipline_case", old.id,
+           after={"report": report.receipt, "to_case": target.id, "reason": reason.strip()[:500]})
+    return target
+
+
+def _first_case(session: Session, report: Report) -> int | None:
+    """The case the report was put in at intake (its receipt's audit entry says which)."""
+    from ictgov.audit import AuditEntry
+
+    after = session.scalar(select(AuditEntry.after).where(
+        AuditEntry.entity == "tipline_report", AuditEntry.entity_id == report.receipt,
+        AuditEntry.action == "create").order_by(AuditEntry.id).limit(1))
+    return after.get("case") if isinstance(after, dict) else None
+
+
 def calibration_decisions(session: Session) -> list[tuple[float, bool]]:
-    """(score, confirmed) of every decided suggestion, for calibrating the thresholds."""
-    return [(score, decision == "confirmed") for score, decision in session.execute(
+    """(score, confirmed) of every match a fact-checker has judged, for calibrating thresholds.
+
+    - suggestions confirmed or rejected (between the two thresholds);
+    - automatic matches (above the upper threshold) taken out of their case: rejected;
+    - automatic matches still in their case once it is decided or published (the fact-checker
+      verified the case with them in it): confirmed.
+    """
+    out = [(score, decision == "confirmed") for score, decision in session.execute(
         select(Suggestion.score, Suggestion.decision).where(Suggestion.decision.is_not(None)))]
+    removed = select(Suggestion.report_id).where(Suggestion.decision == REMOVED)
+    out += [(score, True) for (score,) in session.execute(
+        select(Report.match_score).join(Case, Case.id == Report.case_id)
+        .where(Report.match_method != "new", Report.match_score.is_not(None),
+               Case.state.in_(REVIEWED_STATES), Report.id.not_in(removed)))]
+    return out
 
 
 def _score(category: str, total: int, recent: int, reach: int) -> float:

@@ -5,18 +5,84 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from ictgov.auth import User
 from ictgov.tipline.intake import IntakeError, Submission, status_of, submit
-from ictgov.tipline.models import CATEGORIES, PLATFORMS
+from ictgov.tipline.models import CATEGORIES, PARTNER_CHANNELS, PLATFORMS
 from ictgov.tipline.publish import search_verdicts, verdict_dict
 from ictgov.tipline.service import matcher_for
 from ictgov.web.deps import SessionDep, require
 from ictgov.web.errors import field_errors_response
+from ictgov.web.i18n import register
 
-router = APIRouter(tags=["tipline"])
+# A report is at most 10,000 characters of text and 20 links: 64 KiB of JSON is plenty, and
+# anything larger is refused from its Content-Length before a byte of it is read.
+MAX_API_BODY = 64 * 1024
+
+register({
+    "tipline.err.not_stored": (
+        "Chưa lưu được phản ánh (hệ thống đang bận), chưa có gì được ghi lại. Vui lòng gửi lại sau ít phút.",
+        "Your report could not be stored just now (the system is busy); nothing was saved. "
+        "Please send it again in a moment."),
+    "tipline.err.body_too_large": (
+        "Nội dung gửi lên quá lớn (tối đa 64 KB).", "The request body is too large (at most 64 KB)."),
+})
+
+
+def commit_report(db: Session) -> None:
+    """Commit a report before its receipt is shown; if the database refuses (busy, disk full),
+    answer 503 "nothing was saved, send it again" rather than a 500."""
+    try:
+        db.commit()
+    except SQLAlchemyError:
+        db.rollback()
+        raise HTTPException(503, "tipline.err.not_stored", headers={"Retry-After": "5"}) from None
+
+
+def _too_large() -> Response:
+    return JSONResponse({"detail": [{"loc": ["body"], "field": "body", "location": "body",
+                                     "msg": "larger than 64 KB", "type": "value_error"}],
+                         "code": "tipline.err.body_too_large"}, status_code=413)
+
+
+class _ApiBodyLimitedRoute(APIRoute):
+    """Refuses a body over MAX_API_BODY before FastAPI reads it whole to parse the JSON: by its
+    Content-Length, or (sent chunked, without one) as soon as the bytes read pass the limit."""
+
+    def get_route_handler(self):
+        handler = super().get_route_handler()
+
+        async def limited(request: Request) -> Response:
+            if request.method not in ("POST", "PUT", "PATCH"):
+                return await handler(request)
+            length = request.headers.get("content-length")
+            try:
+                if length is not None and int(length) > MAX_API_BODY:
+                    return _too_large()
+            except ValueError:
+                return _too_large()
+            upstream, seen = request.receive, 0
+
+            async def counted():
+                nonlocal seen
+                message = await upstream()
+                if message.get("type") == "http.request":
+                    seen += len(message.get("body", b""))
+                    if seen > MAX_API_BODY:
+                        raise HTTPException(413, "tipline.err.body_too_large")
+                return message
+
+            return await handler(Request(request.scope, counted, getattr(request, "_send", None)))
+
+        return limited
+
+
+router = APIRouter(tags=["tipline"], route_class=_ApiBodyLimitedRoute)
 
 
 class ReportIn(BaseModel):
@@ -24,7 +90,9 @@ class ReportIn(BaseModel):
     urls: list[str] = Field(default_factory=list, description="where it was seen", max_length=20)
     platform: str = Field("other", description=", ".join(PLATFORMS))
     category: str = Field("other", description=", ".join(CATEGORIES))
-    reach: int | None = Field(None, description="shares or views seen, if known")
+    reach: int | None = Field(None, ge=0, description="shares or views seen, if known; raises the case's priority")
+    channel: str = Field("api", description="how the partner received it: " + ", ".join(PARTNER_CHANNELS)
+                         + " (an e-mail gateway sends email, so the report counts as e-mail)")
     contact_phone: str | None = None
     contact_email: str | None = None
     consent: bool = False
@@ -50,13 +118,18 @@ def api_submit(
 
     The receipt is returned only after the report is committed.
     """
+    fields = body.model_dump()
+    channel = fields.pop("channel")
+    if channel not in PARTNER_CHANNELS:
+        request.state.rollback_only = True
+        return field_errors_response({"channel": f"must be one of {', '.join(PARTNER_CHANNELS)}"})
     try:
-        result = submit(db, Submission(**body.model_dump()), "api", matcher=matcher_for(db), user=user,
+        result = submit(db, Submission(**fields), channel, matcher=matcher_for(db), user=user,
                         idempotency_key=idempotency_key)
     except IntakeError as exc:
         request.state.rollback_only = True
         return field_errors_response(exc.errors)
-    db.commit()
+    commit_report(db)
     out = ReceiptOut(receipt=result.report.receipt, case=result.case.id, decision=result.decision,
                      verdict=result.verdict, status_url=f"/api/tipline/reports/{result.report.receipt}")
     return JSONResponse(out.model_dump(), status_code=201 if result.created else 200)

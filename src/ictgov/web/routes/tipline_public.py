@@ -40,6 +40,8 @@ from ictgov.tipline.intake import (
     IntakeError,
     Submission,
     Upload,
+    check,
+    parse_reach,
     status_of,
     submit,
 )
@@ -47,6 +49,7 @@ from ictgov.tipline.models import CATEGORIES, PLATFORMS, VERDICTS, Case
 from ictgov.tipline.publish import claim_review, search_verdicts
 from ictgov.tipline.ratelimit import ReportLimits
 from ictgov.tipline.service import matcher_for
+from ictgov.web.routes.tipline import commit_report
 from ictgov.tipline.workflow import VERDICT_LABELS
 from ictgov.web.deps import LangDep, SessionDep, SettingsDep, get_lang, render, require
 from ictgov.web.i18n import register, t
@@ -145,6 +148,10 @@ register({
     "tipline.public.form.platform": ("Nền tảng", "Platform"),
     "tipline.public.form.category": ("Lĩnh vực", "Category"),
     "tipline.public.form.files": ("Tệp bằng chứng", "Evidence files"),
+    "tipline.public.form.reach": ("Số lượt xem hoặc chia sẻ bạn thấy", "Views or shares you saw"),
+    "tipline.public.form.reach_hint": ("Không bắt buộc; giúp xử lý trước nội dung lan rộng.",
+                                       "Optional; helps handle widely spread content first."),
+    "tipline.public.err.reach": ("hãy nhập một số nguyên, ví dụ 12000", "enter a whole number, such as 12000"),
     "tipline.public.form.files_hint": (
         "Tối đa {n} tệp ảnh chụp màn hình, PDF, video hoặc âm thanh (jpg, png, pdf, mp4, mp3), mỗi tệp tối đa {mb} MB.",
         "Up to {n} screenshots, PDFs, videos or recordings (jpg, png, pdf, mp4, mp3), {mb} MB each at most."),
@@ -333,6 +340,8 @@ def _field_errors(errors: dict[str, str], lang: str) -> dict[str, str]:
             text = t("tipline.public.err.email", lang)
         elif fieldname == "consent":
             text = t("tipline.public.err.consent", lang)
+        elif fieldname == "reach":
+            text = t("tipline.public.err.reach", lang)
         elif fieldname == "files":
             if msg.startswith("at most"):
                 text = t("tipline.public.err.files_many", lang, max=MAX_FILES)
@@ -412,6 +421,7 @@ async def report_submit(request: Request, db: SessionDep, settings: SettingsDep,
         "platform": text_of("platform") or "other", "category": text_of("category") or "other",
         "contact_phone": text_of("contact_phone").strip(), "contact_email": text_of("contact_email").strip(),
         "consent": text_of("consent") in ("1", "on", "true", "yes"),
+        "reach": text_of("reach").strip(),
     }
     contact = ReportLimits.contact_keys(values["contact_phone"], values["contact_email"])
     wait = limits.contact_wait(contact)
@@ -425,18 +435,21 @@ async def report_submit(request: Request, db: SessionDep, settings: SettingsDep,
         data = await item.read(MAX_FILE_BYTES + 1)  # more than that is refused by the intake anyway
         uploads.append(Upload(filename=item.filename, data=data))
 
+    reach, reach_error = parse_reach(values["reach"])
     sub = Submission(
         text=values["text"], urls=values["links"].split(), platform=values["platform"],
-        category=values["category"], contact_phone=values["contact_phone"] or None,
+        category=values["category"], reach=reach, contact_phone=values["contact_phone"] or None,
         contact_email=values["contact_email"] or None, consent=values["consent"], files=uploads,
     )
     try:
+        if reach_error:
+            raise IntakeError({**check(sub, "web"), "reach": reach_error})
         result = submit(db, sub, "web", matcher=matcher_for(db), evidence_dir=settings.data_dir / "evidence")
     except IntakeError as exc:
         return _form_page(request, values, _field_errors(exc.errors, lang), status_code=422,
                           files_again=bool(uploads))
     # The receipt is shown only once the report is durably stored.
-    db.commit()
+    commit_report(db)
     limits.contact_hit(contact)
     receipt = result.report.receipt
     request.session[JUST_SUBMITTED] = receipt

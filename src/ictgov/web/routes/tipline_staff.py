@@ -15,16 +15,26 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from ictgov import notify
+from ictgov import jobs, notify
 from ictgov.audit import AuditEntry, record
 from ictgov.auth import Role, User
 from ictgov.tipline import match, workflow
-from ictgov.tipline.intake import IntakeError, Submission, check, evidence_file, submit
+from ictgov.tipline.intake import (
+    MAX_FILE_BYTES,
+    MAX_FILES,
+    IntakeError,
+    Submission,
+    Upload,
+    check,
+    evidence_file,
+    parse_reach,
+    submit,
+)
 from ictgov.tipline.models import (
     CASE_STATES,
     CATEGORIES,
@@ -35,10 +45,11 @@ from ictgov.tipline.models import (
     Report,
     Suggestion,
 )
-from ictgov.tipline.service import THRESHOLDS_ACTION, THRESHOLDS_ENTITY, matcher_for
+from ictgov.tipline.service import THRESHOLDS_ACTION, THRESHOLDS_ENTITY, backend_name, matcher_for
 from ictgov.web import i18n
-from ictgov.web.deps import SessionDep, flash, get_lang, render, require
+from ictgov.web.deps import SessionDep, SettingsDep, flash, get_lang, render, require
 from ictgov.web.i18n import register
+from ictgov.web.routes.tipline import commit_report
 
 router = APIRouter(tags=["tipline-staff"])
 
@@ -88,6 +99,7 @@ register({
     "tstaff.channel.hotline": ("Tổng đài", "Hotline"),
     "tstaff.channel.api": ("Kênh đối tác (API)", "Partner channel (API)"),
     "tstaff.channel.email": ("Thư điện tử", "E-mail"),
+    "tstaff.channel.chatbot": ("Chatbot", "Chatbot"),
     # queue
     "tstaff.queue.title": ("Hàng đợi vụ việc", "Case queue"),
     "tstaff.queue.intro": ("Các vụ việc sắp theo mức ưu tiên (số phản ánh, tốc độ, lĩnh vực, mức lan truyền).",
@@ -183,6 +195,14 @@ register({
     "tstaff.err.duplicate_of": ("duplicate_of: không có vụ việc này", "duplicate_of: no such case"),
     "tstaff.err.no_case": ("Không có vụ việc này.", "No such case."),
     "tstaff.err.no_suggestion": ("Không có gợi ý này.", "No such suggestion."),
+    "tstaff.err.no_report": ("Không có phản ánh này.", "No such report."),
+    "tstaff.err.target_case": ("target_case: không có vụ việc này", "target_case: no such case"),
+    "tstaff.move.title": ("Tách khỏi vụ việc này", "Take out of this case"),
+    "tstaff.move.target": ("Chuyển sang vụ việc số (để trống: mở vụ việc mới)",
+                           "Move to case no. (blank: open a new case)"),
+    "tstaff.move.reason": ("Lý do", "Reason"),
+    "tstaff.move.submit": ("Tách phản ánh", "Move the report"),
+    "tstaff.move.done": ("Đã chuyển phản ánh {receipt} sang vụ việc #{id}.", "Report {receipt} moved to case #{id}."),
     "tstaff.err.bad_state": ("Trạng thái lọc không hợp lệ.", "Unknown state to filter by."),
     "tstaff.err.decision": ("decision: chọn xác nhận hoặc từ chối", "decision: confirm or reject"),
     # suggestions
@@ -204,6 +224,14 @@ register({
     "tstaff.th.intro": ("Điểm ≥ ngưỡng tự động: phản ánh tự nhập vào vụ việc; giữa hai ngưỡng: gợi ý cho kiểm chứng viên; thấp hơn: vụ việc mới.",
                         "Score ≥ the automatic threshold: the report joins the case; between the two: suggested to a fact-checker; below: a new case."),
     "tstaff.th.current": ("Ngưỡng đang dùng", "Current thresholds"),
+    "tstaff.th.backend": ("Cách so khớp", "Matching backend"),
+    "tstaff.th.backend_hint": (
+        "Ngưỡng được lưu cho cách so khớp này; khi đổi cách so khớp, ngưỡng trở về mặc định của cách mới "
+        "(hoặc ngưỡng đã lưu trước đây cho nó). Tách một phản ánh khỏi vụ việc nó tự nhập vào được tính "
+        "là một lần ghép tự động sai.",
+        "Thresholds are saved for this backend; after a switch of backend they return to the new "
+        "backend's defaults (or what was saved for it before). Taking a report out of a case it joined "
+        "automatically counts as a wrong automatic match."),
     "tstaff.th.auto": ("Ngưỡng tự động ghép", "Automatic join threshold"),
     "tstaff.th.suggest": ("Ngưỡng gợi ý", "Suggestion threshold"),
     "tstaff.th.decisions": ("{n} quyết định của kiểm chứng viên ({c} xác nhận).",
@@ -241,6 +269,10 @@ register({
     "tstaff.hl.urls": ("Đường dẫn nơi thấy (mỗi dòng một đường dẫn)", "Links where it was seen (one per line)"),
     "tstaff.hl.platform": ("Nền tảng", "Platform"),
     "tstaff.hl.category": ("Lĩnh vực", "Category"),
+    "tstaff.hl.reach": ("Số lượt xem hoặc chia sẻ người gọi thấy", "Views or shares the caller saw"),
+    "tstaff.hl.files": ("Tệp bằng chứng người gọi gửi", "Evidence files sent by the caller"),
+    "tstaff.hl.files_hint": ("Tối đa {n} tệp jpg, png, pdf, mp4, mp3; mỗi tệp tối đa {mb} MB.",
+                             "Up to {n} jpg, png, pdf, mp4, mp3 files; {mb} MB each at most."),
     "tstaff.hl.contact_phone": ("Điện thoại liên hệ", "Contact phone"),
     "tstaff.hl.contact_email": ("Thư điện tử liên hệ", "Contact e-mail"),
     "tstaff.hl.consent": ("Người gọi đồng ý để lưu liên hệ và nhận thông báo kết quả",
@@ -437,7 +469,46 @@ def case_action(
     if action == "publish" and kw.get("n"):
         # the notices are in the outbox (committed with the verdict); sending is a job
         notify.schedule_drain()
+    if action == "publish":
+        # the period review counts the verdict from today, not from the next sync-stats
+        from ictgov.tipline.observations import SYNC_JOB
+
+        jobs.enqueue(SYNC_JOB)
     flash(request, f"tstaff.done.{action}", "success", **kw)
+    return RedirectResponse(f"/kiem-chung/vu-viec/{case_id}", status_code=303)
+
+
+@router.post("/kiem-chung/bao-cao/{report_id}/tach")
+def report_move(
+    request: Request,
+    db: SessionDep,
+    user: Checker,
+    report_id: int,
+    target_case: Annotated[str, Form(max_length=20)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Take a report that joined the wrong case out of it: into another case, or a new one."""
+    report = db.get(Report, report_id)
+    if report is None:
+        raise HTTPException(404, "tstaff.err.no_report")
+    lang = get_lang(request)
+    case_id, receipt = report.case_id, report.receipt
+    try:
+        target = None
+        if target_case.strip():
+            target = db.get(Case, int(target_case)) if target_case.strip().isdigit() else None
+            if target is None:
+                raise workflow.WorkflowError(i18n.t("tstaff.err.target_case", lang))
+        target = workflow.move_report(db, report, user, target, reason)
+        db.flush()
+    except workflow.WorkflowError as exc:
+        db.rollback()
+        return _case_page(request, db, _case_or_404(db, case_id), error=str(exc), error_action="move",
+                          status_code=422)
+    target_id = target.id
+    db.commit()
+    _sync_matcher(db, [report_id], case_id=target_id)
+    flash(request, "tstaff.move.done", "success", receipt=receipt, id=target_id)
     return RedirectResponse(f"/kiem-chung/vu-viec/{case_id}", status_code=303)
 
 
@@ -527,7 +598,7 @@ def _thresholds_page(request: Request, db: Session, *, target: float = 0.95, err
         a, s = suggested if suggested else (auto, suggest)
         values = {"auto_threshold": f"{a:.4g}", "suggest_threshold": f"{s:.4g}"}
     return render(request, "tipline/staff/thresholds.html", {
-        "auto": auto, "suggest": suggest, "decisions": len(decisions),
+        "auto": auto, "suggest": suggest, "decisions": len(decisions), "backend": backend_name(),
         "confirmed": sum(1 for _, ok in decisions if ok), "report": report,
         "bands": ("auto", "suggest", "at_or_above_suggest", "below_suggest"),
         "suggested": suggested, "calib_error": calib_error, "target": target,
@@ -573,8 +644,9 @@ def thresholds_apply(
         matcher.set_thresholds(auto, suggest)
     except ValueError as exc:
         return _thresholds_page(request, db, target=tgt, error=str(exc), values=values, status_code=422)
+    # tied to the backend they were set for: another backend scores on another scale
     record(db, admin, THRESHOLDS_ACTION, THRESHOLDS_ENTITY, "thresholds", before=before,
-           after={"auto_threshold": auto, "suggest_threshold": suggest})
+           after={"auto_threshold": auto, "suggest_threshold": suggest, "backend": backend_name()})
     try:
         db.commit()
     except Exception:
@@ -586,8 +658,8 @@ def thresholds_apply(
 
 # --- hotline ------------------------------------------------------------------------------
 
-HOTLINE_FIELDS = ("text", "urls", "platform", "category", "contact_phone", "contact_email", "consent",
-                  "caller_number", "call_time")
+HOTLINE_FIELDS = ("text", "urls", "platform", "category", "reach", "files", "contact_phone", "contact_email",
+                  "consent", "caller_number", "call_time")
 
 
 def _hotline_page(request: Request, *, values: dict[str, Any] | None = None,
@@ -602,6 +674,7 @@ def _hotline_page(request: Request, *, values: dict[str, Any] | None = None,
         "result": result, "verdict_label": verdict_label, "fields": HOTLINE_FIELDS,
         "platforms": PLATFORMS, "categories": CATEGORIES,
         "now": datetime.now(i18n.VN_TZ).strftime("%Y-%m-%dT%H:%M"),
+        "max_files": MAX_FILES, "max_mb": MAX_FILE_BYTES // (1024 * 1024),
     }, status_code=status_code)
 
 
@@ -614,19 +687,23 @@ def hotline_form(request: Request, _: HotlineAgent) -> Response:
 def hotline_submit(
     request: Request,
     db: SessionDep,
+    settings: SettingsDep,
     user: HotlineAgent,
     text: Annotated[str, Form(max_length=20_000)] = "",
     urls: Annotated[str, Form(max_length=20_000)] = "",
     platform: Annotated[str, Form(max_length=20)] = "other",
     category: Annotated[str, Form(max_length=40)] = "other",
+    reach: Annotated[str, Form(max_length=20)] = "",
     contact_phone: Annotated[str, Form(max_length=40)] = "",
     contact_email: Annotated[str, Form(max_length=200)] = "",
     consent: Annotated[str, Form(max_length=10)] = "",
     caller_number: Annotated[str, Form(max_length=40)] = "",
     call_time: Annotated[str, Form(max_length=40)] = "",
+    files: Annotated[list[UploadFile] | None, File()] = None,
 ) -> Response:
+    """The public form's fields (evidence files and reach too), typed by an agent for a caller."""
     lang = get_lang(request)
-    values = {"text": text, "urls": urls, "platform": platform, "category": category,
+    values = {"text": text, "urls": urls, "platform": platform, "category": category, "reach": reach,
               "contact_phone": contact_phone, "contact_email": contact_email, "consent": bool(consent),
               "caller_number": caller_number, "call_time": call_time}
     errors: dict[str, str] = {}
@@ -639,19 +716,25 @@ def hotline_submit(
             when = local.astimezone(UTC).replace(tzinfo=None)
         except ValueError:
             errors["call_time"] = i18n.t("tstaff.hl.bad_time", lang)
+    reach_value, reach_error = parse_reach(reach)
+    if reach_error:
+        errors["reach"] = reach_error
+    # An empty file input sends a part without a name; more than the limit is refused by the intake.
+    uploads = [Upload(f.filename, f.file.read(MAX_FILE_BYTES + 1)) for f in files or () if f.filename]
     sub = Submission(
         text=text, urls=[u.strip() for u in urls.splitlines() if u.strip()], platform=platform.strip(),
-        category=category.strip(), contact_phone=contact_phone.strip() or None,
+        category=category.strip(), reach=reach_value, contact_phone=contact_phone.strip() or None,
         contact_email=contact_email.strip() or None, consent=bool(consent),
-        caller_number=caller_number.strip() or None, call_time=when,
+        caller_number=caller_number.strip() or None, call_time=when, files=uploads,
     )
     if errors:
         errors = {**check(sub, "hotline"), **errors}
         return _hotline_page(request, values=values, errors=errors, status_code=422)
     try:
-        result = submit(db, sub, "hotline", matcher=matcher_for(db), user=user)
+        result = submit(db, sub, "hotline", matcher=matcher_for(db), user=user,
+                        evidence_dir=settings.data_dir / "evidence")
     except IntakeError as exc:
         db.rollback()
         return _hotline_page(request, values=values, errors=exc.errors, status_code=422)
-    db.commit()  # the receipt is shown only once the report is stored
+    commit_report(db)  # the receipt is shown only once the report is stored
     return _hotline_page(request, result=result)
