@@ -25,11 +25,11 @@ register({
     "jobs.intro": (("Các việc chạy ngoài yêu cầu web: notify.drain (gửi thông báo trong hộp thư đi), "
                     "stats.import (nhập tệp lớn), stats.review (xuất báo cáo kỳ ra tệp), dx.dti (tính DTI "
                     "với nhiều lần rút thăm), antispam.scan (quét CDR), antispam.retrain (huấn luyện lại bộ "
-                    "phân loại). Việc lỗi được thử lại theo lịch; việc vẫn lỗi có thể chạy lại."),
+                    "phân loại), tipline.sync_stats (ghi số liệu của Trung tâm xử lý tin giả). Việc lỗi được thử lại theo lịch; việc vẫn lỗi có thể chạy lại."),
                    ("Work done outside web requests: notify.drain (sending the outbox's notices), "
                     "stats.import (large imports), stats.review (rendering the period review to a file), "
                     "dx.dti (DTI runs with many draws), antispam.scan (CDR scans), antispam.retrain "
-                    "(retraining the classifier). Failures are retried on a schedule; a job that still "
+                    "(retraining the classifier), tipline.sync_stats (the fake-news centre's figures). Failures are retried on a schedule; a job that still "
                     "fails can be run again.")),
     "jobs.backend.rq": ("Hàng đợi Redis (RQ)", "Redis queue (RQ)"),
     "jobs.backend.inline": ("Trong tiến trình web (chưa cấu hình Redis)",
