@@ -19,7 +19,7 @@ from starlette.datastructures import UploadFile
 
 from ictgov import jobs
 from ictgov.antispam import jobs as ajobs
-from ictgov.web.deps import LangDep, SettingsDep, render
+from ictgov.web.deps import FormDep, LangDep, SettingsDep, render
 from ictgov.web.i18n import register, t
 from ictgov.web.routes.antispam import Handler, Staff, _op_context, _scope
 
@@ -84,8 +84,7 @@ def scan_form(request: Request, user: Handler):
 
 
 @router.post("/nha-mang/quet", include_in_schema=False)
-async def scan_upload(request: Request, user: Handler, settings: SettingsDep, lang: LangDep):
-    form = await request.form()
+def scan_upload(request: Request, user: Handler, form: FormDep, settings: SettingsDep, lang: LangDep):
     asked = form.get("operator") if isinstance(form.get("operator"), str) else ""
     operator = _scope(user, asked)
     values = {"operator": asked}
@@ -94,7 +93,7 @@ async def scan_upload(request: Request, user: Handler, settings: SettingsDep, la
     upload = form.get("records")
     if not isinstance(upload, UploadFile) or not upload.filename:
         return _scan_page(request, user, values, t("antispam.scan.err.file", lang), status_code=422)
-    data = await upload.read(settings.max_upload_bytes + 1)
+    data = upload.file.read(settings.max_upload_bytes + 1)
     if len(data) > settings.max_upload_bytes:
         return _scan_page(request, user, values, t("antispam.scan.err.too_big", lang,
                           mb=settings.max_upload_bytes // (1024 * 1024)), status_code=413)
