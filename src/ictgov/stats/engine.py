@@ -61,10 +61,13 @@ class Results:
 
     def _locate(self) -> dict[str, int]:
         if self._where is None:
-            self._where = {}
+            # Built whole, then published: results are shared between request threads (see
+            # figures.Figures.load), and a half-built map would read as "no such figure".
+            where: dict[str, int] = {}
             for i, chunk in enumerate(self.chunks):
                 for code in chunk["code"].unique().to_list():
-                    self._where[code] = i
+                    where[code] = i
+            self._where = where
         return self._where
 
     def codes(self) -> set[str]:

@@ -8,19 +8,21 @@ with shared ranks, a target's progress, and where every number came from.
 
 from __future__ import annotations
 
+import hashlib
 import math
+import threading
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 import polars as pl
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ictgov.stats import formulas as fx
 from ictgov.stats.engine import ElementSpec, Engine, Results
 from ictgov.stats.indicators import Catalog
-from ictgov.stats.models import Area, DataElement, Observation, Target
+from ictgov.stats.models import Area, AreaSuccession, DataElement, Observation, Target
 from ictgov.stats.periods import PeriodError, parse_period
 from ictgov.stats.units import is_level_unit
 
@@ -31,6 +33,41 @@ BOUNDARIES = ("published", "current")
 
 class FigureError(ValueError):
     """A question about figures that cannot be answered; the message names the argument."""
+
+
+# The engine's results for each database and boundaries, with the revision of the data they
+# were computed from. Every page of figures needs them and computing them is the costly part
+# (the whole store through the engine). Observations are only ever added (a revision is a new
+# row); the latest rows' count, highest id and a checksum of their contents (SQLite reuses the
+# ids of a rolled-back import), with the definitions and areas, name the revision. The ORM
+# objects (catalog, areas) are read by each request in its own session.
+_RESULTS: dict[tuple[str, str], tuple[str, Engine, Results]] = {}
+_RESULTS_LOCK = threading.Lock()
+
+
+def _revision(session: Session, catalog: Catalog, areas: dict[int, Area], boundaries: str) -> str:
+    h = hashlib.sha256()
+    latest = session.execute(
+        select(func.count(), func.max(Observation.id), func.sum(Observation.value),
+               func.sum(Observation.element_id * 7919 + Observation.area_id),
+               func.sum(func.length(Observation.period) + func.length(Observation.status)))
+        .where(Observation.is_latest.is_(True))).one()
+    h.update(repr((boundaries, *latest)).encode())
+    for e in sorted(catalog.elements.values(), key=lambda e: e.id):
+        h.update(repr((e.id, e.code, e.aggregation, e.weight_element_id)).encode())
+    for i in sorted(catalog.indicators.values(), key=lambda i: i.id):
+        h.update(repr((i.id, i.code, i.formula)).encode())
+    for a in sorted(areas.values(), key=lambda a: a.id):
+        h.update(repr((a.id, a.code, a.level, a.parent_id, a.valid_from, a.valid_to)).encode())
+    if boundaries == "current":
+        h.update(repr(session.execute(select(func.count(), func.max(AreaSuccession.id))).one()).encode())
+    return h.hexdigest()
+
+
+def clear_cache() -> None:
+    """Forget every cached result (the next load recomputes)."""
+    with _RESULTS_LOCK:
+        _RESULTS.clear()
 
 
 @dataclass
@@ -53,6 +90,24 @@ class Figures:
         areas = {a.id: a for a in session.scalars(select(Area))}
         parents = {a.id: a.parent_id for a in areas.values()
                    if a.parent_id is not None and a.level in ("province", "region")}
+        key = (session.get_bind().url.render_as_string(hide_password=False), boundaries)
+        revision = _revision(session, catalog, areas, boundaries)
+        with _RESULTS_LOCK:
+            cached = _RESULTS.get(key)
+        if cached is not None and cached[0] == revision:
+            engine, results = cached[1], cached[2]
+        else:
+            engine, results = cls._compute(session, catalog, parents, boundaries)
+            with _RESULTS_LOCK:
+                _RESULTS[key] = (revision, engine, results)
+        fig = cls(catalog, results, areas, parents, boundaries, engine)
+        for a in areas.values():
+            fig._by_code.setdefault(a.code, []).append(a)
+        return fig
+
+    @staticmethod
+    def _compute(session: Session, catalog: Catalog, parents: dict[int, int],
+                 boundaries: str) -> tuple[Engine, Results]:
         by_id = {e.id: e.code for e in catalog.elements.values()}
         rows = session.execute(
             select(Observation.element_id, Observation.area_id, Observation.period,
@@ -75,11 +130,7 @@ class Figures:
 
             frame = remap_to_successors(frame, successor_map(session), {s.code: s for s in specs})
         engine = Engine(frame, parents, specs)
-        results = engine.compute(catalog.formulas(), elements=set(catalog.elements))
-        fig = cls(catalog, results, areas, parents, boundaries, engine)
-        for a in areas.values():
-            fig._by_code.setdefault(a.code, []).append(a)
-        return fig
+        return engine, engine.compute(catalog.formulas(), elements=set(catalog.elements))
 
     # -- areas --------------------------------------------------------------------------
 
