@@ -303,10 +303,11 @@ class _FrameworkBase(_Model):
         return {"id": self.id, "version": self.version, "digest": self.digest}
 
 
-class EnterpriseFramework(_FrameworkBase):
-    kind: Literal["enterprise"]
+class _Questionnaire(_FrameworkBase):
+    """Pillars > components > criteria answered on scales: what enterprise and maturity
+    frameworks share; each kind brings its own level rules as ``levels``."""
+
     answer_scales: dict[Code, Scale]
-    levels: list[Level] = Field(min_length=2)
     pillars: list[Pillar] = Field(min_length=1)
 
     @cached_property
@@ -323,6 +324,11 @@ class EnterpriseFramework(_FrameworkBase):
 
     def scale_of(self, criterion: Criterion) -> Scale:
         return self.answer_scales[criterion.scale]
+
+
+class EnterpriseFramework(_Questionnaire):
+    kind: Literal["enterprise"]
+    levels: list[Level] = Field(min_length=2)
 
 
 class MaturityLevel(_Model):
@@ -333,30 +339,13 @@ class MaturityLevel(_Model):
     basis: Basis | None = None
 
 
-class MaturityFramework(_FrameworkBase):
+class MaturityFramework(_Questionnaire):
     """Levels by the total alone; criteria scored as in an enterprise framework."""
 
     kind: Literal["maturity"]
     # Who is assessed (a press agency ...): shown in pages, never interpreted.
     unit: Code
-    answer_scales: dict[Code, Scale]
     levels: list[MaturityLevel] = Field(min_length=2)
-    pillars: list[Pillar] = Field(min_length=1)
-
-    @cached_property
-    def criteria(self) -> dict[str, tuple[Pillar, Component, Criterion]]:
-        """Criterion code -> (pillar, component, criterion), in questionnaire order."""
-        return {c.code: (p, comp, c) for p in self.pillars for comp in p.components for c in comp.criteria}
-
-    @property
-    def top_level(self) -> int:
-        return self.levels[-1].level
-
-    def level_name(self, level: int) -> Text:
-        return self.levels[level].name
-
-    def scale_of(self, criterion: Criterion) -> Scale:
-        return self.answer_scales[criterion.scale]
 
     def level_of(self, total: Fraction) -> int:
         """The highest level whose cut-off the total reaches."""
@@ -435,7 +424,7 @@ def _check_enterprise(fw: EnterpriseFramework) -> Iterator[tuple[tuple, str]]:
     yield from _check_levels(fw)
 
 
-def _check_questionnaire(fw: EnterpriseFramework | MaturityFramework) -> Iterator[tuple[tuple, str]]:
+def _check_questionnaire(fw: _Questionnaire) -> Iterator[tuple[tuple, str]]:
     """Codes unique, scales known and reachable, points that add up from criteria to the total."""
     pillars = fw.pillars
     yield from _duplicates([(p.code, ("pillars", i, "code")) for i, p in enumerate(pillars)], "pillar")

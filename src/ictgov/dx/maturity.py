@@ -16,7 +16,15 @@ from fractions import Fraction
 from typing import Any
 
 from ictgov.dx.framework import MaturityFramework, Text
-from ictgov.dx.scoring import AnswerError, ComponentScore, _check_answers, _num, _text
+from ictgov.dx.scoring import (
+    AnswerError,
+    ComponentScore,
+    _check_answers,
+    _num,
+    _text,
+    answer_points,
+    component_scores,
+)
 
 __all__ = ["AdjustmentError", "MaturityScore", "PillarResult", "parse_points", "score"]
 
@@ -120,21 +128,13 @@ def score(framework: MaturityFramework, answers: Mapping[str, Any],
 
     Raises AnswerError or AdjustmentError naming every criterion that does not fit.
     """
-    chosen = _check_answers(framework, answers)  # type: ignore[arg-type]
+    chosen = _check_answers(framework, answers)
     adjusted = check_adjustments(framework, adjustments or {})
-    self_points: dict[str, Fraction] = {}
-    points: dict[str, Fraction] = {}
+    self_points = answer_points(framework, chosen)
+    points = {**self_points, **adjusted}
     pillars: list[PillarResult] = []
     for pillar in framework.pillars:
-        comps = []
-        for comp in pillar.components:
-            for c in comp.criteria:
-                option = chosen.get(c.code)
-                share = framework.scale_of(c).by_code[option].share if option else Fraction(0)
-                self_points[c.code] = c.points * share
-                points[c.code] = adjusted.get(c.code, self_points[c.code])
-            comps.append(ComponentScore(comp.code, comp.name,
-                                        sum((points[c.code] for c in comp.criteria), Fraction(0)), comp.points))
+        comps = component_scores(pillar, points)
         pillars.append(PillarResult(pillar.code, pillar.name, sum((c.score for c in comps), Fraction(0)),
                                     pillar.points, comps))
     total = sum((p.score for p in pillars), Fraction(0))

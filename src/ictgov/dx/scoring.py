@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from ictgov.dx.framework import EnterpriseFramework, Text
+from ictgov.dx.framework import EnterpriseFramework, MaturityFramework, Pillar, Text
 
 __all__ = [
     "Advice",
@@ -222,7 +222,7 @@ def _next_level(framework: EnterpriseFramework, level: int, total: Fraction,
 # -- scoring ---------------------------------------------------------------------------------
 
 
-def _check_answers(framework: EnterpriseFramework, answers: Mapping[str, Any]) -> dict[str, str]:
+def _check_answers(framework: EnterpriseFramework | MaturityFramework, answers: Mapping[str, Any]) -> dict[str, str]:
     problems: list[str] = []
     clean: dict[str, str] = {}
     for code, answer in answers.items():
@@ -245,6 +245,22 @@ def _check_answers(framework: EnterpriseFramework, answers: Mapping[str, Any]) -
     return clean
 
 
+def answer_points(framework: EnterpriseFramework | MaturityFramework,
+                  chosen: Mapping[str, str]) -> dict[str, Fraction]:
+    """Each criterion's points from its chosen option's share (0 when unanswered)."""
+    points: dict[str, Fraction] = {}
+    for code, (_, _, c) in framework.criteria.items():
+        option = chosen.get(code)
+        points[code] = c.points * framework.scale_of(c).by_code[option].share if option else Fraction(0)
+    return points
+
+
+def component_scores(pillar: Pillar, points: Mapping[str, Fraction]) -> list[ComponentScore]:
+    """A pillar's components, each scored as the sum of its criteria's points."""
+    return [ComponentScore(comp.code, comp.name, sum((points[c.code] for c in comp.criteria), Fraction(0)),
+                           comp.points) for comp in pillar.components]
+
+
 def score(framework: EnterpriseFramework, answers: Mapping[str, Any], *,
           advice_limit: int | None = 10) -> EnterpriseScore:
     """Score answers {criterion code: option code}; a missing or empty answer is unanswered.
@@ -253,17 +269,10 @@ def score(framework: EnterpriseFramework, answers: Mapping[str, Any], *,
     option of its criterion's scale, so nothing is silently scored as zero by a typo.
     """
     chosen = _check_answers(framework, answers)
-    points: dict[str, Fraction] = {}
+    points = answer_points(framework, chosen)
     pillars: list[PillarScore] = []
     for pillar in framework.pillars:
-        components = []
-        for comp in pillar.components:
-            for c in comp.criteria:
-                option = chosen.get(c.code)
-                share = framework.scale_of(c).by_code[option].share if option else Fraction(0)
-                points[c.code] = c.points * share
-            components.append(ComponentScore(comp.code, comp.name, sum((points[c.code] for c in comp.criteria),
-                                                                       Fraction(0)), comp.points))
+        components = component_scores(pillar, points)
         pillar_score = sum((cs.score for cs in components), Fraction(0))
         lv = pillar_level(framework, pillar_score, pillar.points)
         pillars.append(PillarScore(pillar.code, pillar.name, pillar_score, pillar.points, lv,
