@@ -28,10 +28,10 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, backend: str = "sqlite", setup: list[list[str]] | None = None) -> None:
+    def __init__(self, backend: str = "sqlite", setup: list[list[str]] | None = None, workers: int = 1) -> None:
         if backend not in ("sqlite", "postgres"):
             raise ValueError(f"backend: {backend!r} must be sqlite or postgres")
-        self.backend, self.setup = backend, setup or []
+        self.backend, self.setup, self.workers = backend, setup or [], workers
         self.base = ""
 
     def cli(self, *args: str) -> str:
@@ -59,7 +59,7 @@ class Server:
             self.cli(*args)
         port = free_port()
         self.base = f"http://127.0.0.1:{port}"
-        cmd = [str(BIN / "ictgov"), "serve", "--port", str(port)]
+        cmd = [str(BIN / "ictgov"), "serve", "--port", str(port), "--workers", str(self.workers)]
         self.log = tmp / "server.log"
         with open(self.log, "w") as err:
             self.proc = subprocess.Popen(cmd, env=self.env, stdout=subprocess.DEVNULL, stderr=err)

@@ -5,7 +5,8 @@ own with the bundled sample and the demo reports (`ictgov sample load`). Then, f
 time each, N concurrent asyncio clients (httpx, one connection each):
 
 1. baseline: GET /healthz only — what the server and this client do with no work per request;
-2. the mix a day of the ministry's site sees: the dashboard pages (/, /stats, an indicator,
+2. dashboard: the dashboard pages only (/, /stats, an indicator, the review) — the target's case;
+3. the mix a day of the ministry's site sees: the dashboard pages (/, /stats, an indicator,
    the review), the public fake-news pages (/tin-gia, its statistics, the report form), the
    public anti-spam pages (report form, do-not-call, appeal, status lookup), and intake:
    reports posted to POST /api/tipline/reports with their own Idempotency-Key and SMS to
@@ -16,8 +17,10 @@ Prints per group requests/s and p50/p95/p99 latency, every non-2xx/3xx answer (t
 none), and the ratio of the mix's throughput to the baseline's in the same run.
 
     .venv/bin/python bench/load.py [--seconds 20] [--clients 50] [--backends sqlite,postgres]
+                                   [--workers 1,2]
 
-Target (issue 6): p95 <= 150 ms for the dashboard pages at 50 concurrent clients.
+Target (issue 6): p95 <= 150 ms for the dashboard pages at 50 concurrent clients. The clients
+run on the same machine as the server and take their share of its cores.
 """
 
 from __future__ import annotations
@@ -59,7 +62,8 @@ def _sms(rng: random.Random, i: int, seed: int) -> dict:
             "text": f"S [{spammer}][Vay tien nhanh {i}, giai ngan trong 5 phut]"}
 
 
-async def _run(base: str, tokens: dict, seconds: float, clients: int, mix: bool, seed: int) -> dict:
+async def _run(base: str, tokens: dict, seconds: float, clients: int, mix: bool, seed: int,
+               only: str | None = None) -> dict:
     lat: dict[str, list[float]] = defaultdict(list)
     bad: list[str] = []
     stop = time.perf_counter() + seconds
@@ -70,7 +74,7 @@ async def _run(base: str, tokens: dict, seconds: float, clients: int, mix: bool,
         async with httpx.AsyncClient(base_url=base, timeout=30,
                                      limits=httpx.Limits(max_connections=1)) as c:
             while time.perf_counter() < stop:
-                group = "healthz"
+                group = only or "healthz"
                 if mix:
                     group = rng.choices([g for g, _ in MIX], [w for _, w in MIX])[0]
                 t = time.perf_counter()
@@ -94,6 +98,19 @@ async def _run(base: str, tokens: dict, seconds: float, clients: int, mix: bool,
     return {"elapsed": time.perf_counter() - t0, "lat": lat, "bad": bad}
 
 
+async def _warm(base: str, backend: str, workers: int) -> None:
+    """Every page a few times over several connections, so each worker has its caches and claim
+    index before the clock starts."""
+    async def one(k: int) -> None:
+        async with httpx.AsyncClient(base_url=base, timeout=120) as c:
+            for path in DASHBOARD + PUBLIC + ANTISPAM:
+                r = await c.get(path)
+                if r.status_code != 200:
+                    raise RuntimeError(f"{path} does not answer 200 on {backend}: {r.status_code}")
+
+    await asyncio.gather(*(one(k) for k in range(4 * workers)))
+
+
 def _summary(name: str, values: list[float], elapsed: float) -> tuple[str, float]:
     ms = np.array(values) * 1000
     p95 = float(np.percentile(ms, 95))
@@ -101,35 +118,39 @@ def _summary(name: str, values: list[float], elapsed: float) -> tuple[str, float
             f"   p95 {p95:6.1f} ms   p99 {np.percentile(ms, 99):6.1f} ms"), p95
 
 
-def bench(backend: str, seconds: float, clients: int) -> bool:
+def bench(backend: str, seconds: float, clients: int, workers: int) -> bool:
     setup = [["sample", "load"],
              ["users", "create", "gateway", "--role", "hotline_agent", "--password", "load-pass-123"],
              ["users", "create", "smsc", "--role", "operator", "--operator", "VINAPHONE", "--password",
               "load-pass-123"]]
-    with Server(backend, setup) as srv:
+    with Server(backend, setup, workers=workers) as srv:
         tokens = {"tipline": srv.cli("users", "token", "gateway").strip().split()[-1],
                   "antispam": srv.cli("users", "token", "smsc").strip().split()[-1]}
-        with httpx.Client(base_url=srv.base, timeout=60) as c:  # warm caches and the claim index
-            for path in DASHBOARD + PUBLIC + ANTISPAM:
-                if c.get(path).status_code != 200:
-                    raise RuntimeError(f"{path} does not answer 200 on {backend}")
+        asyncio.run(_warm(srv.base, backend, workers))
         base = asyncio.run(_run(srv.base, tokens, seconds, clients, mix=False, seed=1))
+        dash = asyncio.run(_run(srv.base, tokens, seconds, clients, mix=False, seed=3, only="dashboard"))
         load = asyncio.run(_run(srv.base, tokens, seconds, clients, mix=True, seed=2))
-    print(f"{backend}: {clients} clients, {seconds:.0f} s each, one uvicorn process")
+    print(f"{backend}: {clients} clients, {seconds:.0f} s each, {workers} uvicorn worker process(es)")
     line, _ = _summary("healthz", base["lat"]["healthz"], base["elapsed"])
     print(line + "   (baseline)")
+    line, dash_p95 = _summary("dashboard", dash["lat"]["dashboard"], dash["elapsed"])
+    print(line + "   (dashboard pages only)")
+    dash_rate = len(dash["lat"]["dashboard"]) / dash["elapsed"]
+    print("  the mix:")
     p95s = {}
     for group, _ in MIX:
         line, p95s[group] = _summary(group, load["lat"][group], load["elapsed"])
         print(line)
     base_rate = len(base["lat"]["healthz"]) / base["elapsed"]
     mix_rate = sum(len(v) for v in load["lat"].values()) / load["elapsed"]
+    print(f"  dashboard-only throughput / healthz throughput = {dash_rate / base_rate:.3f}")
     print(f"  mix throughput / healthz throughput = {mix_rate / base_rate:.3f}")
-    if base["bad"] or load["bad"]:
-        print(f"  ERRORS: {len(base['bad']) + len(load['bad'])}, e.g. {(base['bad'] + load['bad'])[:5]}")
-    ok = p95s["dashboard"] <= TARGET_P95_MS and not base["bad"] and not load["bad"]
-    print(f"  dashboard p95 {p95s['dashboard']:.1f} ms (target <= {TARGET_P95_MS:.0f} ms): "
-          f"{'MET' if ok else 'NOT MET'}")
+    bad = base["bad"] + dash["bad"] + load["bad"]
+    if bad:
+        print(f"  ERRORS: {len(bad)}, e.g. {bad[:5]}")
+    ok = dash_p95 <= TARGET_P95_MS and not bad
+    print(f"  dashboard pages at {clients} clients: p95 {dash_p95:.1f} ms (target <= {TARGET_P95_MS:.0f} ms): "
+          f"{'MET' if ok else 'NOT MET'}; within the mix p95 {p95s['dashboard']:.1f} ms")
     return ok
 
 
@@ -138,8 +159,10 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--backends", default="sqlite,postgres")
+    ap.add_argument("--workers", default="1,2", help="uvicorn worker processes, one run per value")
     args = ap.parse_args()
-    results = [bench(b.strip(), args.seconds, args.clients) for b in args.backends.split(",") if b.strip()]
+    results = [bench(b.strip(), args.seconds, args.clients, int(w))
+               for b in args.backends.split(",") if b.strip() for w in args.workers.split(",")]
     print(f"TARGET {'MET' if all(results) else 'NOT MET'}")
     return 0
 

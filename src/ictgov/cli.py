@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import secrets
 from pathlib import Path
 
@@ -303,6 +305,7 @@ def sample_load() -> None:
 
 @app.command("serve")
 def serve(host: str = "127.0.0.1", port: int = 8000, reload: bool = False,
+          workers: int = typer.Option(1, min=1, help="worker processes sharing the port (one per core)"),
           json_logs: bool = typer.Option(True, "--json-logs/--plain-logs",
                                          help="one JSON object per log line (default)")) -> None:
     """Run the web application (logs: JSON lines on stderr, with request ids, no personal data)."""
@@ -310,9 +313,13 @@ def serve(host: str = "127.0.0.1", port: int = 8000, reload: bool = False,
 
     from ictgov.logs import configure
 
+    if reload and workers > 1:
+        raise typer.BadParameter("--reload runs one process: leave --workers at 1", param_hint="--workers")
     configure(json_lines=json_logs)
+    # worker processes start afresh: create_app sets their logging up the same way
+    os.environ["ICTGOV_SERVE_LOGS"] = "json" if json_logs else "plain"
     uvicorn.run("ictgov.web.app:create_app", factory=True, host=host, port=port, reload=reload,
-                log_level="info", log_config=None, access_log=False)
+                workers=workers, log_level="info", log_config=None, access_log=False)
 
 
 def main() -> None:

@@ -45,6 +45,12 @@ class Settings(BaseSettings):
         description="a DTI upload whose uncertainty draws × rows is larger than this is computed by "
         "the background job dx.dti, with its progress on a page (the API answers 202)",
     )
+    figures_recheck_s: float = Field(
+        default=1.0, ge=0,
+        description="the public figure pages trust their cached figures this many seconds before "
+        "asking the database whether the data changed; a change made by this process is seen at "
+        "once, one made by another worker or process within this time. 0 asks on every page",
+    )
     redis_url: str | None = Field(
         default=None,
         description="redis://host:6379/0: background jobs go on this RQ queue and `ictgov worker` "

@@ -4,6 +4,9 @@ request; any change to what they depend on is seen on the next load."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import inspect as sa_inspect
+
+from ictgov import db as dbmod
 
 from ictgov.stats import figures as figmod
 from ictgov.stats.engine import Engine
@@ -88,3 +91,85 @@ def test_a_rejected_import_changes_nothing(areas, computes):
     s.rollback()
     assert vn(Figures.load(s), "subs", "2021") == 10
     assert len(computes) == 1
+
+
+# -- pages: the cached figures trusted without asking the database --------------------------
+
+@pytest.fixture
+def revisions(monkeypatch):
+    calls = []
+    real = figmod._revision
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(figmod, "_revision", counted)
+    return calls
+
+
+def test_a_page_trusts_the_cached_figures_until_the_recheck_interval(areas, computes, revisions):
+    s = areas
+    load(s, "subs,Hà Nội,2021,10,million,x,\n")
+    assert vn(Figures.for_page(s, recheck_s=3600), "subs", "2021") == 10
+    asked = len(revisions)
+    for _ in range(3):
+        assert vn(Figures.for_page(s, recheck_s=3600), "subs", "2021") == 10
+    assert len(revisions) == asked  # no question to the database
+    assert vn(Figures.for_page(s, recheck_s=0), "subs", "2021") == 10
+    assert len(revisions) == asked + 1 and len(computes) == 1
+
+
+def test_a_change_made_by_this_process_is_seen_by_the_next_page(areas, computes):
+    s = areas
+    load(s, "subs,Hà Nội,2021,10,million,x,\n")
+    assert vn(Figures.for_page(s, recheck_s=3600), "subs", "2021") == 10
+    load(s, "subs,Cần Thơ,2021,2,million,x,\n")
+    assert vn(Figures.for_page(s, recheck_s=3600), "subs", "2021") == 12
+    s.query(DataElement).filter_by(code="subs").one().aggregation = "mean"
+    s.commit()
+    assert vn(Figures.for_page(s, recheck_s=3600), "subs", "2021") == 6
+
+
+def test_a_change_made_by_another_process_is_seen_after_the_recheck_interval(areas, engine, computes):
+    s = areas
+    load(s, "subs,Hà Nội,2021,10,million,x,\n")
+    assert vn(Figures.for_page(s, recheck_s=3600), "subs", "2021") == 10
+    s.commit()
+    # a DB-API connection of its own: no SQLAlchemy event sees it, as with another worker
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute("UPDATE observations SET value = 20 WHERE is_latest")
+        raw.commit()
+    finally:
+        raw.close()
+    assert vn(Figures.for_page(s, recheck_s=3600), "subs", "2021") == 10  # within the interval
+    assert vn(Figures.for_page(s, recheck_s=0), "subs", "2021") == 20
+
+
+def test_an_uncommitted_import_is_never_shown_to_another_visitor(areas, engine, computes):
+    s = areas
+    load(s, "subs,Hà Nội,2021,10,million,x,\n")
+    other = dbmod.session_factory(engine)()
+    try:
+        assert vn(Figures.for_page(other, recheck_s=3600), "subs", "2021") == 10
+        other.commit()
+        load(s, "subs,Cần Thơ,2021,2,million,x,\n", commit=False)
+        assert vn(Figures.load(s), "subs", "2021") == 12  # the importing transaction sees its rows
+        assert vn(Figures.for_page(other, recheck_s=3600), "subs", "2021") == 10
+        other.commit()
+        s.rollback()
+        assert vn(Figures.for_page(other, recheck_s=3600), "subs", "2021") == 10
+    finally:
+        other.close()
+
+
+def test_the_definitions_a_page_gets_belong_to_no_session(areas):
+    s = areas
+    load(s, "subs,Hà Nội,2021,10,million,x,\n")
+    Figures.for_page(s, recheck_s=3600)
+    fig = Figures.for_page(s, recheck_s=3600)
+    s.close()
+    assert fig.catalog.get("subs").aggregation == "sum" and fig.area("VN").code == "VN"
+    assert sa_inspect(fig.catalog.get("subs")).session is None

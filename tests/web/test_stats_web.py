@@ -130,3 +130,38 @@ def test_sample_dashboard_indicator_and_review_pages(client, engine):
     assert "tăng 22,0% so với cùng kỳ năm trước" in review
     md = client.get("/api/stats/review/2021H1", params={"lang": "en", "format": "md"}).text
     assert "up 22.0 % year on year" in md and "+30.0 %" in md
+
+
+def test_figure_pages_kept_per_revision_show_each_visitor_their_own_layout(client, app, make_user, engine):
+    # The content of the dashboard, an indicator and a review is kept per revision of the data
+    # and shared by every visitor; who is signed in, their token and their actions are not.
+    from fastapi.testclient import TestClient
+
+    from ictgov.stats.sample import load_sample
+
+    with session_scope(engine) as s:
+        load_sample(s)
+    make_user("phantich", "analyst", full_name="Trần Thị Phân Tích")
+    pages = ["/", "/stats/ict_revenue_usd", "/review?period=2021H1"]
+    anonymous = [client.get(p).text for p in pages]
+    with TestClient(app, follow_redirects=False) as analyst:
+        assert login(analyst, "phantich").status_code == 303
+        for path, before in zip(pages, anonymous, strict=True):
+            mine = analyst.get(path).text
+            assert "Trần Thị Phân Tích" in mine and "Trần Thị Phân Tích" not in before
+            token = csrf_token(analyst, path)
+            assert token and token not in client.get(path).text
+        assert 'data-testid="render-form"' in analyst.get("/review?period=2021H1").text
+    assert 'data-testid="render-form"' not in client.get("/review?period=2021H1").text
+    # the same content for both: the figures of the page
+    assert 'data-testid="value-ict_revenue_usd"' in anonymous[0]
+
+    # a new revision uploaded by this process is on the next page, in both languages
+    make_user("nhaplieu", "analyst")
+    with TestClient(app, follow_redirects=False) as importer:
+        assert login(importer, "nhaplieu").status_code == 303
+        r = upload(importer, "indicator,area,period,value,unit,source\n"
+                             "ict_revenue_usd,VN,2021H1,77777,billion USD,https://mic.example/fix\n")
+        assert r.status_code in (200, 303), r.text
+    assert "77.777" in client.get("/stats/ict_revenue_usd", params={"kind": "half"}).text
+    assert "77,777" in client.get("/stats/ict_revenue_usd", params={"kind": "half", "lang": "en"}).text

@@ -11,23 +11,29 @@ from __future__ import annotations
 import hashlib
 import math
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import polars as pl
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.orm import Session
 
 from ictgov.stats import formulas as fx
 from ictgov.stats.engine import ElementSpec, Engine, Results
 from ictgov.stats.indicators import Catalog
-from ictgov.stats.models import Area, AreaSuccession, DataElement, Observation, Target
+from ictgov.stats.models import Area, AreaSuccession, DataElement, Observation, Target, ValidationRule
 from ictgov.stats.periods import PeriodError, parse_period
 from ictgov.stats.units import is_level_unit
 
 # Published and computed growth are "the same" when they agree to this many percentage points.
 GROWTH_TOLERANCE_PP = 0.5
+T = TypeVar("T")
 BOUNDARIES = ("published", "current")
 
 
@@ -39,10 +45,81 @@ class FigureError(ValueError):
 # were computed from. Every page of figures needs them and computing them is the costly part
 # (the whole store through the engine). Observations are only ever added (a revision is a new
 # row); the latest rows' count, highest id and a checksum of their contents (SQLite reuses the
-# ids of a rolled-back import), with the definitions and areas, name the revision. The ORM
-# objects (catalog, areas) are read by each request in its own session.
-_RESULTS: dict[tuple[str, str], tuple[str, Engine, Results]] = {}
+# ids of a rolled-back import), with the definitions, areas, targets and validation rules, name
+# the revision. The ORM objects (catalog, areas) are read by each request in its own session.
+#
+# Beside the results each revision keeps a memo of what pages derive from them (a page's
+# cards, charts and review), so a page costs its derivation once per revision, not once per
+# request; it is bounded because its keys come from request parameters.
+MEMO_LIMIT = 4096
+# how long other pages keep using the figures while one of them rechecks the database
+RECHECK_GRACE_S = 2.0
+
+
+@dataclass
+class _Cached:
+    revision: str
+    engine: Engine
+    results: Results
+    memo: OrderedDict[Any, Any] = field(default_factory=OrderedDict)
+    # for `Figures.for_page`: when the revision was last confirmed, at which count of this
+    # process's writes (None: computed inside a transaction that wrote, never trusted), and
+    # the definitions and areas as copies that belong to no session
+    checked_at: float = 0.0
+    checked_writes: int | None = None
+    catalog: Catalog | None = None
+    areas: dict[int, Area] | None = None
+    parents: dict[int, int] | None = None
+    by_code: dict[str, list[Area]] | None = None
+    recheck_started: float = 0.0
+
+
+_RESULTS: dict[tuple[str, str], _Cached] = {}
 _RESULTS_LOCK = threading.Lock()
+_MEMO_LOCK = threading.Lock()
+
+# Statements of this process that change what figures depend on. Counting them lets a page
+# trust its cached figures without asking the database (see `Figures.for_page`); a write by
+# another process is seen when the recheck interval has passed.
+_TABLES = ("observations", "data_elements", "indicators", "areas", "area_successions", "targets",
+           "validation_rules")
+_WRITES = [0]
+_WRITES_LOCK = threading.Lock()
+_WROTE = "ictgov_figures_wrote"
+
+
+def _count_write() -> None:
+    with _WRITES_LOCK:
+        _WRITES[0] += 1
+
+
+def _is_write(statement: str) -> bool:
+    head = statement.lstrip()[:6].upper()
+    return head in ("INSERT", "UPDATE", "DELETE") and any(t in statement for t in _TABLES)
+
+
+@event.listens_for(SAEngine, "before_cursor_execute")
+def _note_write(conn, _cursor, statement, _params, _context, _executemany) -> None:
+    if _is_write(statement):
+        conn.info[_WROTE] = True
+        _count_write()
+
+
+@event.listens_for(SAEngine, "commit")
+@event.listens_for(SAEngine, "rollback")
+def _note_end(conn) -> None:
+    # the transaction's writes become visible (or vanish): whatever was cached during it is stale
+    if conn.info.pop(_WROTE, False):
+        _count_write()
+
+
+def _wrote_in_transaction(session: Session) -> bool:
+    return bool(session.connection().info.get(_WROTE))
+
+
+def _copy_row(obj: Any) -> Any:
+    """A copy of an ORM row with its columns only, attached to no session (read by any thread)."""
+    return type(obj)(**{a.key: getattr(obj, a.key) for a in sa_inspect(type(obj)).column_attrs})
 
 
 def _revision(session: Session, catalog: Catalog, areas: dict[int, Area], boundaries: str) -> str:
@@ -54,14 +131,38 @@ def _revision(session: Session, catalog: Catalog, areas: dict[int, Area], bounda
         .where(Observation.is_latest.is_(True))).one()
     h.update(repr((boundaries, *latest)).encode())
     for e in sorted(catalog.elements.values(), key=lambda e: e.id):
-        h.update(repr((e.id, e.code, e.aggregation, e.weight_element_id)).encode())
+        h.update(repr((e.id, e.code, e.aggregation, e.weight_element_id, e.name, e.name_en, e.unit,
+                       e.higher_is_better, e.published_growth_of_id)).encode())
     for i in sorted(catalog.indicators.values(), key=lambda i: i.id):
-        h.update(repr((i.id, i.code, i.formula)).encode())
+        h.update(repr((i.id, i.code, i.formula, i.name, i.name_en, i.unit, i.decimals,
+                       i.higher_is_better)).encode())
     for a in sorted(areas.values(), key=lambda a: a.id):
-        h.update(repr((a.id, a.code, a.level, a.parent_id, a.valid_from, a.valid_to)).encode())
+        h.update(repr((a.id, a.code, a.name, a.name_en, a.level, a.parent_id, a.valid_from,
+                       a.valid_to)).encode())
+    # targets and rules are few: their rows, whole
+    for t in session.execute(select(Target.id, Target.code, Target.area_id, Target.deadline, Target.value,
+                                    Target.comparison, Target.baseline_period, Target.name,
+                                    Target.name_en, Target.source).order_by(Target.id)):
+        h.update(repr(tuple(t)).encode())
+    for r in session.execute(select(ValidationRule).order_by(ValidationRule.id)).scalars():
+        h.update(repr(sorted((k, v) for k, v in vars(r).items() if not k.startswith("_"))).encode())
     if boundaries == "current":
         h.update(repr(session.execute(select(func.count(), func.max(AreaSuccession.id))).one()).encode())
     return h.hexdigest()
+
+
+def _key(session: Session, boundaries: str) -> tuple[str, str]:
+    return figures_key(session.get_bind(), boundaries)
+
+
+def figures_key(bind: Any, boundaries: str = "published") -> tuple[str, str]:
+    """What the cached figures of a database (an SQLAlchemy engine) are kept under."""
+    return bind.url.render_as_string(hide_password=False), boundaries
+
+
+def _parents(areas: dict[int, Area]) -> dict[int, int]:
+    return {a.id: a.parent_id for a in areas.values()
+            if a.parent_id is not None and a.level in ("province", "region")}
 
 
 def clear_cache() -> None:
@@ -79,30 +180,111 @@ class Figures:
     boundaries: str = "published"
     engine: Engine | None = None
     _by_code: dict[str, list[Area]] = field(default_factory=dict)
+    _memo: OrderedDict[Any, Any] = field(default_factory=OrderedDict)
+
+    def memo(self, key: Any, build: Callable[[], T]) -> T:
+        """`build()` once per revision of the data: what a page derives from the figures.
+
+        What `build` returns is shared by requests in other sessions, so it must be plain data
+        (no ORM objects) and must not depend on who asks. The least recently used entries go
+        first when there are more than MEMO_LIMIT.
+        """
+        memo = self._memo
+        with _MEMO_LOCK:
+            if key in memo:
+                memo.move_to_end(key)
+                return memo[key]
+        value = build()
+        with _MEMO_LOCK:
+            memo[key] = value
+            while len(memo) > MEMO_LIMIT:
+                memo.popitem(last=False)
+        return value
 
     # -- loading ------------------------------------------------------------------------
 
     @classmethod
     def load(cls, session: Session, boundaries: str = "published") -> Figures:
+        """The figures of the data as `session` sees it (its own uncommitted writes included)."""
         if boundaries not in BOUNDARIES:
             raise FigureError(f"boundaries: {boundaries!r} must be one of {', '.join(BOUNDARIES)}")
+        writes = _WRITES[0]
         catalog = Catalog.load(session)
         areas = {a.id: a for a in session.scalars(select(Area))}
-        parents = {a.id: a.parent_id for a in areas.values()
-                   if a.parent_id is not None and a.level in ("province", "region")}
-        key = (session.get_bind().url.render_as_string(hide_password=False), boundaries)
+        parents = _parents(areas)
+        key = _key(session, boundaries)
         revision = _revision(session, catalog, areas, boundaries)
         with _RESULTS_LOCK:
             cached = _RESULTS.get(key)
-        if cached is not None and cached[0] == revision:
-            engine, results = cached[1], cached[2]
-        else:
+        if cached is None or cached.revision != revision:
             engine, results = cls._compute(session, catalog, parents, boundaries)
+            cached = _Cached(revision, engine, results)
             with _RESULTS_LOCK:
-                _RESULTS[key] = (revision, engine, results)
-        fig = cls(catalog, results, areas, parents, boundaries, engine)
-        for a in areas.values():
-            fig._by_code.setdefault(a.code, []).append(a)
+                _RESULTS[key] = cached
+        cached.checked_writes = None if _wrote_in_transaction(session) else writes
+        cached.checked_at = time.monotonic()
+        cached.recheck_started = 0.0
+        return cls._make(catalog, areas, parents, boundaries, cached)
+
+    @classmethod
+    def for_page(cls, session: Session, boundaries: str = "published",
+                 recheck_s: float | None = None) -> Figures:
+        """The figures for a page that only reads them: the cached ones, without asking the
+        database, while this process has written nothing they depend on and the last check is
+        less than `recheck_s` (settings: figures_recheck_s) old; otherwise `load`."""
+        trusted = cls.trusted(_key(session, boundaries), recheck_s)
+        if trusted is not None:
+            return trusted
+        fig = cls.load(session, boundaries)
+        with _RESULTS_LOCK:
+            cached = _RESULTS.get(_key(session, boundaries))
+        if cached is not None and cached.results is fig.results and cached.catalog is None \
+                and cached.checked_writes is not None:
+            cached.areas = {i: _copy_row(a) for i, a in fig.areas.items()}
+            cached.parents = dict(fig.parents)
+            cached.by_code = {}
+            for a in cached.areas.values():
+                cached.by_code.setdefault(a.code, []).append(a)
+            cached.catalog = Catalog({c: _copy_row(e) for c, e in fig.catalog.elements.items()},
+                                     {c: _copy_row(i) for c, i in fig.catalog.indicators.items()})
+        return fig
+
+    @classmethod
+    def trusted(cls, key: tuple[str, str], recheck_s: float | None = None) -> Figures | None:
+        """The cached figures of `key` (database URL, boundaries) when they may be used without
+        asking the database (see `for_page`), else None. Asks nothing of the database."""
+        if recheck_s is None:
+            from ictgov.config import get_settings
+
+            recheck_s = get_settings().figures_recheck_s
+        with _RESULTS_LOCK:
+            cached = _RESULTS.get(key)
+        if cached is None or cached.catalog is None or cached.checked_writes != _WRITES[0]:
+            return None
+        now = time.monotonic()
+        if now - cached.checked_at >= recheck_s:
+            # Due for a recheck: one caller asks the database, the others keep these figures
+            # meanwhile (a busy page would otherwise send every request to ask at once).
+            with _RESULTS_LOCK:
+                if now - cached.recheck_started > RECHECK_GRACE_S:
+                    cached.recheck_started = now
+                    return None
+        return cls._make(cached.catalog, cached.areas, cached.parents, key[1], cached, cached.by_code)
+
+    def kept(self, key: Any) -> Any | None:
+        """What `memo` keeps under `key` for this revision, or None (builds nothing)."""
+        with _MEMO_LOCK:
+            return self._memo.get(key)
+
+    @classmethod
+    def _make(cls, catalog: Catalog, areas: dict[int, Area], parents: dict[int, int], boundaries: str,
+              cached: _Cached, by_code: dict[str, list[Area]] | None = None) -> Figures:
+        fig = cls(catalog, cached.results, areas, parents, boundaries, cached.engine, _memo=cached.memo)
+        if by_code is not None:
+            fig._by_code = by_code
+        else:
+            for a in areas.values():
+                fig._by_code.setdefault(a.code, []).append(a)
         return fig
 
     @staticmethod

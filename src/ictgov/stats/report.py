@@ -7,6 +7,8 @@ Every figure in the review carries its source, so a reader can trace it.
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,6 +107,13 @@ class Review:
 def review_config(path: Path = REVIEW_FILE) -> dict[str, Any]:
     if not path.exists():
         return {"sections": [], "headline": [], "rankings": []}
+    # parsed once per version of the file: every page of figures asks for it
+    stat = path.stat()
+    return _parsed_config(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed_config(path: Path, _mtime_ns: int, _size: int) -> dict[str, Any]:
     return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
 
 
@@ -244,7 +253,9 @@ def _series_of_kind(figures: Figures, code: str, area_id: int, period: str) -> l
     return [(p, v) for p, v in figures.results.series(code, area_id) if parse_period(p).kind == kind]
 
 
+@functools.cache
 def _env() -> Environment:
+    # one environment for the process, so each template is compiled once
     env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
                       autoescape=lambda name: bool(name and name.endswith(".html.j2")),
                       trim_blocks=True, lstrip_blocks=True)

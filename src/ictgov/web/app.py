@@ -8,6 +8,8 @@ comes from.
 
 from __future__ import annotations
 
+import os
+
 import logging
 
 from fastapi import Depends, FastAPI
@@ -20,6 +22,7 @@ import ictgov
 from ictgov.config import Settings, get_settings
 from ictgov.db import get_engine, session_factory
 from ictgov.logs import RequestIdMiddleware
+from ictgov.stats.figures import figures_key
 from ictgov.web import errors, routes
 from ictgov.web.csrf import csrf_protect
 from ictgov.web.deps import STATIC_DIR
@@ -114,6 +117,10 @@ def _in_api_schema(path: str) -> bool:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    if os.environ.get("ICTGOV_SERVE_LOGS"):  # a worker process of `ictgov serve --workers N`
+        from ictgov.logs import configure
+
+        configure(json_lines=os.environ["ICTGOV_SERVE_LOGS"] == "json")
     # The bundled frameworks are read now, not on a first assessment: a broken file stops the
     # start (FrameworkError lists every problem, file and line) instead of a page failing later.
     from ictgov.dx.framework import bundled
@@ -135,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = session_factory(engine)
+    app.state.figures_key = figures_key(engine)
     app.state.login_limiter = LoginLimiter()
     REPORTS_COLLECTOR.engine = engine
 

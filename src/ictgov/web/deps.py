@@ -41,7 +41,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from markupsafe import Markup, escape
@@ -51,6 +52,7 @@ from starlette.datastructures import FormData
 from ictgov import permissions
 from ictgov.auth import User, user_for_token
 from ictgov.config import Settings
+from ictgov.stats.figures import Figures
 from ictgov.web import csrf, i18n
 from ictgov.web.errors import Forbidden, LoginRequired
 
@@ -272,28 +274,101 @@ def flash(request: Request, key: str, level: str = "info", **kw: Any) -> None:
 _MISSING = object()
 
 
+def _page_key(request: Request) -> tuple[str, str, str, str]:
+    return "page", request.url.path, request.url.query, get_lang(request)
+
+
+def _for_anyone(request: Request) -> bool:
+    """Nobody signed in (no token, no user in the session) and no message waiting."""
+    return (bearer_token(request) is None and SESSION_USER not in request.session
+            and not request.session.get(SESSION_FLASH))
+
+
+def render_shared(request: Request, template: str, context: Callable[[], dict[str, Any]],
+                  keep: Callable[[Any, Callable[[], bytes]], bytes]) -> HTMLResponse:
+    """A page that only shows published figures. A signed-in user (or a visitor with a message
+    waiting) gets it rendered for them; every other visitor gets the same page for the same
+    address and language, rendered once and kept by `keep` (`Figures.memo`: per revision of
+    the data). `shared_page` serves it from there."""
+    if not _for_anyone(request) or safe_user(request) is not None:
+        return render(request, template, context())
+    body = keep(_page_key(request), lambda: bytes(render(request, template, context(), for_anyone=True).body))
+    return HTMLResponse(body, headers={"Vary": "Cookie"})
+
+
+async def shared_page(request: Request, build: Callable[[Request, Session], Response]) -> Response:
+    """Serve a page made with `render_shared`: for a visitor who is not signed in, the page
+    kept for the current figures, on the event loop with no thread and no database query;
+    else `build(request, session)` in the threadpool, with a unit of work like `SessionDep`'s.
+    The page asks for a thread only when it has work to do: a busy dashboard then costs
+    about what /healthz costs."""
+    if _for_anyone(request):
+        fig = Figures.trusted(request.app.state.figures_key)
+        body = fig.kept(_page_key(request)) if fig is not None else None
+        if body is not None:
+            return HTMLResponse(body, headers={"Vary": "Cookie"})
+    return await run_in_threadpool(_in_unit_of_work, request, build)
+
+
+def _in_unit_of_work(request: Request, build: Callable[[Request, Session], Response]) -> Response:
+    gen = get_db(request)
+    session = next(gen)
+    try:
+        response = build(request, session)
+    except BaseException as exc:
+        try:
+            gen.throw(exc)
+        except type(exc):
+            pass
+        raise
+    try:
+        next(gen)
+    except StopIteration:
+        pass
+    return response
+
+
+def render_content(request: Request, template: str, context: dict[str, Any]) -> Markup:
+    """The `content` block of a page as any visitor sees it (no user, no token), in the
+    request's language: for pages whose content is kept per revision of the data and put back
+    into the page as `prerendered`."""
+    lang = get_lang(request)
+    tmpl = templates.env.get_template(template)
+    ctx = {"lang": lang, "langs": i18n.LANGS, "t": i18n.translator(lang), "user": None,
+           "can": lambda *_a, **_k: False, "csrf_token": "", "csrf_field": Markup(""), **context}
+    return Markup("".join(tmpl.blocks["content"](tmpl.new_context(ctx))))
+
+
 def render(
     request: Request,
     template: str,
     context: dict[str, Any] | None = None,
     status_code: int = 200,
     headers: dict[str, str] | None = None,
+    *,
+    for_anyone: bool = False,
+    query: str | None = None,
 ) -> HTMLResponse:
-    """Render a page in the request's language, with everything the layout needs."""
+    """Render a page in the request's language, with everything the layout needs.
+
+    `for_anyone`: the page as any visitor who is not signed in sees it — no user, no CSRF token,
+    no message, the session untouched — with the language links built on `query`."""
     context = dict(context or {})
     lang = get_lang(request)
     user = context.pop("user", _MISSING)
-    if user is _MISSING:
+    if for_anyone:
+        user = None
+    elif user is _MISSING:
         user = safe_user(request)
     tr = i18n.translator(lang)
     try:
-        token = csrf.get_token(request)
-        flashed = request.session.pop(SESSION_FLASH, [])
+        token = "" if for_anyone else csrf.get_token(request)
+        flashed = [] if for_anyone else request.session.pop(SESSION_FLASH, [])
     except AssertionError:  # no session (an error raised outside the session middleware)
         token, flashed = "", []
     messages = [{"level": m.get("level", "info"), "text": tr(m["key"], **m.get("kw", {}))}
                 for m in flashed if isinstance(m, dict) and "key" in m]
-    query = request.url.query
+    query = request.url.query if query is None else query
 
     def can(perm: str, **scope: Any) -> bool:
         return permissions.can(user, perm, **scope)

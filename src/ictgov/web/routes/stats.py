@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import polars as pl
 from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
@@ -25,7 +26,8 @@ from ictgov.stats.report import build_review, format_number, render_body, review
 from ictgov.stats.report import render as render_review
 from ictgov.stats.units import unit_label
 from ictgov.stats.validation import run_rules
-from ictgov.web.deps import LangDep, SessionDep, SettingsDep, accepted, render, require
+from ictgov.web.deps import (LangDep, SessionDep, SettingsDep, accepted, get_lang, render, render_content,
+                             render_shared, require, shared_page)
 from ictgov.web.i18n import register
 
 router = APIRouter(tags=["stats"])
@@ -117,7 +119,7 @@ STATUS_KEYS = ("final", "provisional", "estimate", "approximate", "lower_bound")
 
 
 def _figures(db: Session) -> Figures:
-    return Figures.load(db)
+    return Figures.for_page(db)
 
 
 def _bad(exc: Exception, status: int = 422) -> HTTPException:
@@ -183,17 +185,35 @@ def _review_periods(fig: Figures) -> list[str]:
 # -- pages ----------------------------------------------------------------------------------
 
 
+# The pages of published figures are async: a visitor who is not signed in is served the page
+# kept for the current figures without a thread (deps.shared_page); the work, when there is
+# some, runs in the threadpool with a session of its own.
+
+
 @router.get("/", include_in_schema=False)
-def dashboard(request: Request, db: SessionDep, lang: LangDep):
+async def dashboard(request: Request):
+    return await shared_page(request, _dashboard)
+
+
+def _dashboard(request: Request, db: Session):
+    lang = get_lang(request)
     fig = _figures(db)
-    return render(request, "stats/dashboard.html", {
-        "cards": _headline(fig, lang), "periods": _review_periods(fig)[:8],
-        "period_label": lambda p: parse_period(p).label(lang),
-    })
+
+    def content() -> Markup:
+        return render_content(request, "stats/dashboard.html", {
+            "cards": _headline(fig, lang), "periods": _review_periods(fig)[:8],
+            "period_label": lambda p: parse_period(p).label(lang)})
+
+    return render_shared(request, "stats/dashboard.html",
+                         lambda: {"prerendered": fig.memo(("dashboard", lang), content)}, fig.memo)
 
 
 @router.get("/stats", include_in_schema=False)
-def indicator_list(request: Request, db: SessionDep, lang: LangDep, q: str = ""):
+async def indicator_list(request: Request, q: str = ""):
+    return await shared_page(request, lambda request, db: _indicator_list(request, db, q))
+
+
+def _indicator_list(request: Request, db: Session, q: str):
     from ictgov.text import fold
 
     fig = _figures(db)
@@ -202,9 +222,14 @@ def indicator_list(request: Request, db: SessionDep, lang: LangDep, q: str = "")
     def keep(item) -> bool:
         return not key or key in fold(f"{item.code} {item.name} {item.name_en}")
 
-    elements = sorted((e for e in fig.catalog.elements.values() if keep(e)), key=lambda e: e.code)
-    indicators = sorted((i for i in fig.catalog.indicators.values() if keep(i)), key=lambda i: i.code)
-    return render(request, "stats/list.html", {"elements": elements, "indicators": indicators, "q": q})
+    def context() -> dict[str, Any]:
+        elements = sorted((e for e in fig.catalog.elements.values() if keep(e)), key=lambda e: e.code)
+        indicators = sorted((i for i in fig.catalog.indicators.values() if keep(i)), key=lambda i: i.code)
+        return {"elements": elements, "indicators": indicators, "q": q}
+
+    if key:  # a search: its own page
+        return render(request, "stats/list.html", context())
+    return render_shared(request, "stats/list.html", context, fig.memo)
 
 
 @router.get("/stats/upload", include_in_schema=False)
@@ -265,14 +290,43 @@ def upload_job(request: Request, job_id: str, user: Annotated[User, require("sta
 
 
 @router.get("/stats/{code}", include_in_schema=False)
-def indicator_page(request: Request, db: SessionDep, lang: LangDep, code: str,
-                   area: str = "VN", period: str | None = None, kind: str | None = None):
+async def indicator_page(request: Request, code: str, area: str = "VN", period: str | None = None,
+                         kind: str | None = None):
+    return await shared_page(request, lambda request, db: _indicator_page(request, db, code, area, period, kind))
+
+
+def _indicator_page(request: Request, db: Session, code: str, area: str, period: str | None, kind: str | None):
+    lang = get_lang(request)
     fig = _figures(db)
     try:
         fig.require(code)
         the_area = fig.area(area, period)
     except FigureError as exc:
         raise _bad(exc, 404) from exc
+    selected = None
+    if period:
+        try:
+            selected = parse_period(period).code
+        except PeriodError as exc:
+            raise _bad(exc) from exc
+    kind = kind if kind in ("year", "half", "quarter", "month") else None
+    item = fig.catalog.get(code)
+    ctx = {"item": item, "code": code, "is_indicator": code in fig.catalog.indicators, "area": the_area,
+           "period_label": lambda p: parse_period(p).label(lang), "area_name": fig.area_label(the_area, lang),
+           "name": item.name_en if lang == "en" and item.name_en else item.name}
+
+    def content() -> Markup:
+        page = _indicator_figures(fig, db, code, the_area, selected, kind, lang)
+        return render_content(request, "stats/indicator.html", {**ctx, **page})
+
+    key = ("indicator", code, the_area.id, selected, kind, lang)
+    return render_shared(request, "stats/indicator.html", lambda: {**ctx, "prerendered": fig.memo(key, content)},
+                         fig.memo)
+
+
+def _indicator_figures(fig: Figures, db: Session, code: str, the_area, selected: str | None,
+                       kind: str | None, lang: str) -> dict[str, Any]:
+    """What an indicator's page shows, as plain data (kept per revision by `Figures.memo`)."""
     item = fig.catalog.get(code)
     all_series = fig.results.series(code, the_area.id)
     kinds = sorted({parse_period(p).kind for p, _ in all_series},
@@ -288,24 +342,16 @@ def indicator_page(request: Request, db: SessionDep, lang: LangDep, code: str,
                      "status": fig.status(code, the_area.id, p),
                      "growth": fig.growth_pct(code, the_area.id, p),
                      "published_growth": fig.value(pub.code, the_area.id, p) if pub else None})
-    selected = None
-    if period:
-        try:
-            selected = parse_period(period).code
-        except PeriodError as exc:
-            raise _bad(exc) from exc
-    elif series:
+    if selected is None and series:
         selected = series[-1][0]
     shown = fig.show(db, code, the_area.code, selected) if selected else None
     province_period = _latest_province_period(fig, code, selected)
     ranking = fig.rank(code, province_period) if province_period else []
-    return render(request, "stats/indicator.html", {
-        "item": item, "code": code, "is_indicator": code in fig.catalog.indicators,
-        "area": the_area, "kind": kind, "kinds": kinds, "rows": rows[::-1],
+    return {
+        "kind": kind, "kinds": kinds, "rows": rows[::-1],
         "chart": charts.series_chart(series, item.unit, lang) if len(series) > 1 else None,
         "shown": shown, "selected": selected, "ranking": ranking, "province_period": province_period,
-        "period_label": lambda p: parse_period(p).label(lang), "area_name": fig.area_label(the_area, lang),
-    })
+    }
 
 
 def _latest_province_period(fig: Figures, code: str, prefer: str | None) -> str | None:
@@ -320,28 +366,42 @@ def _latest_province_period(fig: Figures, code: str, prefer: str | None) -> str 
 
 
 @router.get("/review", include_in_schema=False)
-def review_page(request: Request, db: SessionDep, lang: LangDep, period: str | None = None):
+async def review_page(request: Request, period: str | None = None):
+    return await shared_page(request, lambda request, db: _review_page(request, db, period))
+
+
+def _review_page(request: Request, db: Session, period: str | None):
+    lang = get_lang(request)
     fig = _figures(db)
-    periods = _review_periods(fig)
+    periods = fig.memo("review_periods", lambda: _review_periods(fig))
     if period is None:
         if not periods:
             return render(request, "stats/review.html", {"review": None, "periods": [], "period": None,
                                                           "body": "", "period_label": lambda p: p})
         period = periods[0]
     try:
-        review = build_review(db, period, lang, figures=fig)
-    except FigureError as exc:
+        code = parse_period(period).code
+        page = fig.memo(("review", code, lang), lambda: _review_figures(fig, db, code, lang))
+    except (FigureError, PeriodError) as exc:
         raise _bad(exc) from exc
+    return render_shared(request, "stats/review.html", lambda: {
+        **page, "periods": periods, "period_label": lambda p: parse_period(p).label(lang),
+    }, fig.memo)
+
+
+def _review_figures(fig: Figures, db: Session, period: str, lang: str) -> dict[str, Any]:
+    """The review of a period as the page shows it (kept per revision by `Figures.memo`)."""
+    review = build_review(db, period, lang, figures=fig)
     specs = {}
     for sec in review.sections:
         for it in sec["items"]:
             if len(it.series) > 1:
                 specs[it.code] = charts.series_chart(it.series, it.unit, lang, height=160)
-    return render(request, "stats/review.html", {
-        "review": review, "periods": periods, "period": review.period, "specs": specs,
-        "body": Markup(render_body(review, charts=set(specs))),
-        "period_label": lambda p: parse_period(p).label(lang),
-    })
+    scripts = Markup("\n").join(
+        Markup('<script type="application/json" id="spec-{}">{}</script>').format(code, htmlsafe_json_dumps(spec))
+        for code, spec in specs.items())
+    return {"review": review, "period": review.period, "spec_scripts": scripts,
+            "body": Markup(render_body(review, charts=set(specs)))}
 
 
 @router.post("/review/render", include_in_schema=False)
@@ -396,7 +456,7 @@ def api_show(db: SessionDep, code: str, period: str, area: str = "VN",
              boundaries: str = "published") -> dict[str, Any]:
     """A value with the value a year before, computed and published growth, and its provenance."""
     try:
-        return Figures.load(db, boundaries).show(db, code, area, period)
+        return Figures.for_page(db, boundaries).show(db, code, area, period)
     except (FigureError, PeriodError) as exc:
         raise _bad(exc, 404 if "unknown" in str(exc) else 422) from exc
 
@@ -408,7 +468,7 @@ def api_rank(db: SessionDep, code: str, period: str, level: str = "province",
     if level not in ("province", "region"):
         raise HTTPException(422, "level: must be province or region")
     try:
-        return Figures.load(db, boundaries).rank(code, period, level)
+        return Figures.for_page(db, boundaries).rank(code, period, level)
     except (FigureError, PeriodError) as exc:
         raise _bad(exc, 404 if "unknown" in str(exc) else 422) from exc
 
