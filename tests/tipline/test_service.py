@@ -108,3 +108,40 @@ def test_a_publication_that_fails_to_commit_leaves_the_index_as_it_was(session):
     m = matcher_for(session)
     assert all(x.verdict is None for x in m.match(VAGUE, min_score=0.0))
     assert not any(x.verdict for x in m.match(LIKE_THE_VERDICT, min_score=0.0))
+
+
+def test_reports_moved_by_another_process_are_regrouped_here(engine):
+    # A fact-checker on another web worker closes a case as a duplicate and takes a report out
+    # of a case: this process's index, built before, follows on its next use.
+    from ictgov.auth import create_user
+    from ictgov.db import session_scope
+    from ictgov.tipline.intake import Submission, submit
+    from ictgov.tipline.models import Report
+    from ictgov.tipline.workflow import close_duplicate, move_report
+
+    x = "Uống nước chanh nóng mỗi sáng chữa khỏi hoàn toàn bệnh ung thư, Bộ Y tế đã xác nhận"
+    y = "Ngân hàng Nhà nước sẽ thu hồi toàn bộ tiền mặt mệnh giá nhỏ từ tháng sau"
+    forget()
+    with session_scope(engine) as s:
+        fc = create_user(s, "fc", "password-123", "fact_checker")
+        a = submit(s, Submission(text=x, category="health"), "web", matcher=matcher_for(s))
+        b = submit(s, Submission(text=y, category="economy_finance"), "web", matcher=matcher_for(s))
+        case_a, case_b, report_b = a.case.id, b.case.id, b.report.id
+    with session_scope(engine) as s:
+        assert matcher_for(s).match(y.lower())[0].case_id == case_b  # the index is built
+    with session_scope(engine) as other:  # the other worker: no matcher involved
+        from ictgov.tipline.models import Case
+
+        close_duplicate(other, other.get(Case, case_b), other.get(type(fc), fc.id), other.get(Case, case_a))
+    with session_scope(engine) as s:
+        assert matcher_for(s).match(y.lower())[0].case_id == case_a
+    with session_scope(engine) as other:
+        moved_to = move_report(other, other.get(Report, report_b), other.get(type(fc), fc.id), reason="khác")
+        case_c = moved_to.id
+    with session_scope(engine) as s:
+        best = matcher_for(s).match(y.lower())[0]
+        assert best.case_id == case_c and case_c not in (case_a, case_b)
+        # and a fresh process starts from the cases as they are, the moves behind it
+        forget()
+        assert matcher_for(s).match(y.lower())[0].case_id == case_c
+    forget()

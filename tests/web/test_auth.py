@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -507,3 +508,22 @@ def test_unexpected_error_is_a_clean_500(app, caplog):
     assert "secret internals" not in r.text and "Traceback" not in r.text
     assert "Đã có lỗi ở máy chủ" in r.text
     assert "RuntimeError" in caplog.text
+
+
+def test_a_token_used_often_is_written_at_most_once_a_minute(client, make_user, engine, monkeypatch):
+    import ictgov.auth as auth
+
+    make_user("gateway", "analyst")
+    token = token_for(engine, "gateway")
+    headers = {"Authorization": f"Bearer {token}"}
+    t0 = datetime(2026, 12, 7, 8, 0, 0)
+    monkeypatch.setattr(auth, "utcnow", lambda: t0)
+    assert client.get("/api/me", headers=headers).status_code == 200
+    monkeypatch.setattr(auth, "utcnow", lambda: t0 + timedelta(seconds=30))
+    assert client.get("/api/me", headers=headers).status_code == 200
+    with session_scope(engine) as s:
+        assert s.scalar(select(ApiToken)).last_used_at == t0  # not rewritten within the minute
+    monkeypatch.setattr(auth, "utcnow", lambda: t0 + timedelta(seconds=61))
+    assert client.get("/api/me", headers=headers).status_code == 200
+    with session_scope(engine) as s:
+        assert s.scalar(select(ApiToken)).last_used_at == t0 + timedelta(seconds=61)

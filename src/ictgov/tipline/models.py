@@ -101,6 +101,20 @@ class Evidence(Base):
     report: Mapped[Report] = relationship(back_populates="evidence")
 
 
+class ReportMove(Base):
+    """A report put into another case after its intake (duplicates closed, a suggestion
+    confirmed, a report taken out of a case). Append-only: every process's claim index reads
+    the moves after the last one it applied, so a move made through one web worker regroups the
+    next report on all of them."""
+
+    __tablename__ = "tipline_report_moves"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("tipline_reports.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("tipline_cases.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Suggestion(Base):
     """A report whose best match fell between the two thresholds: a fact-checker decides."""
 

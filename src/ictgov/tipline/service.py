@@ -2,9 +2,9 @@
 
 One per database: the web app, the CLI and the tests share the code, not the index. The
 index is updated as reports come in here, and catches up with reports stored by other
-processes (another worker, the CLI) each time it is asked for. Moves of reports between
-cases made by another process (a confirmed suggestion, a duplicate closed) reach this
-index at its next restart.
+processes (another worker, the CLI) each time it is asked for, and so with the moves of
+reports between cases (a confirmed suggestion, a duplicate closed, a report taken out of its
+case), read from the append-only table of moves.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from __future__ import annotations
 import logging
 import threading
 
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from ictgov.config import get_settings
 from ictgov.tipline.match import ClaimMatcher, comparable_text, extract_urls
-from ictgov.tipline.models import Case, Report
+from ictgov.tipline.models import Case, Report, ReportMove
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,8 @@ _matchers: dict[str, ClaimMatcher] = {}
 _thresholds_applied: dict[str, int] = {}
 # Per database: the highest report id the cached matcher has seen.
 _last_report: dict[str, int] = {}
+# Per database: the highest report move the cached matcher has applied.
+_last_move: dict[str, int] = {}
 # Per database: the backend the cached matcher was built with.
 _backends: dict[str, str] = {}
 # Per database: when the latest verdict the cached matcher has indexed was published.
@@ -121,6 +123,21 @@ def _index_published(session: Session, key: str, matcher: ClaimMatcher) -> None:
         _last_published[key] = published_at
 
 
+def _apply_moves(session: Session, key: str, matcher: ClaimMatcher) -> None:
+    """Reports moved to another case since the last call (by any process): their new case, and
+    that case's verdict when it is published."""
+    moves = session.execute(
+        select(ReportMove.id, ReportMove.report_id, ReportMove.case_id, Case.state, Case.verdict)
+        .join(Case, Case.id == ReportMove.case_id)
+        .where(ReportMove.id > _last_move.get(key, 0)).order_by(ReportMove.id)).all()
+    for _move_id, rid, case_id, state, verdict in moves:
+        if rid in matcher:
+            matcher.set_case(rid, case_id)
+            matcher.set_verdict(rid, verdict if state == "published" else None)
+    if moves:
+        _last_move[key] = moves[-1][0]
+
+
 def matcher_for(session: Session) -> ClaimMatcher:
     """This process's index of the database's reports and published verdicts, caught up with
     what others stored.
@@ -137,6 +154,8 @@ def matcher_for(session: Session) -> ClaimMatcher:
             matcher = _matchers[key] = ClaimMatcher(embedder=backend)
             _last_report[key] = 0
             _last_published.pop(key, None)
+            # the reports read next are in their current cases: only later moves matter
+            _last_move[key] = session.scalar(select(func.max(ReportMove.id))) or 0
         rows = _rows_after(session, _last_report.get(key, 0))
         fresh = [(rid, cid, text, urls or (), verdict if state == "published" else None)
                  for rid, cid, text, urls, state, verdict in rows if rid not in matcher]
@@ -145,6 +164,7 @@ def matcher_for(session: Session) -> ClaimMatcher:
             matcher.add_many(fresh, skip_stored=True)
         if rows:
             _last_report[key] = rows[-1][0]
+        _apply_moves(session, key, matcher)
         _index_published(session, key, matcher)
         _apply_saved_thresholds(session, key, matcher)
         return matcher
@@ -153,7 +173,7 @@ def matcher_for(session: Session) -> ClaimMatcher:
 def forget(session: Session | None = None) -> None:
     """Drop the cached index (tests, or after bulk changes made outside this process)."""
     with _lock:
-        caches = (_matchers, _thresholds_applied, _last_report, _backends, _last_published)
+        caches = (_matchers, _thresholds_applied, _last_report, _last_move, _backends, _last_published)
         for cache in caches:
             if session is None:
                 cache.clear()

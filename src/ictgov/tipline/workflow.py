@@ -19,7 +19,7 @@ from ictgov.audit import record
 from ictgov.auth import Role, User
 from ictgov.db import utcnow
 from ictgov.text import slugify
-from ictgov.tipline.models import CATEGORIES, VERDICTS, Case, OutboxMessage, Report, Suggestion
+from ictgov.tipline.models import CATEGORIES, VERDICTS, Case, OutboxMessage, Report, ReportMove, Suggestion
 
 # Which states each action may leave, and the state it reaches.
 TRANSITIONS = {
@@ -138,6 +138,11 @@ def publish(session: Session, case: Case, user: User) -> list[OutboxMessage]:
     return messages
 
 
+def _note_moves(session: Session, report_ids: list[int], case_id: int) -> None:
+    """Every process's claim index applies these moves on its next use (tipline.service)."""
+    session.add_all(ReportMove(report_id=rid, case_id=case_id) for rid in report_ids)
+
+
 def close_duplicate(session: Session, case: Case, user: User, original: Case) -> Case:
     """Close as a duplicate: its reports move to the original case."""
     if original.id == case.id or original.state.startswith("closed"):
@@ -147,6 +152,7 @@ def close_duplicate(session: Session, case: Case, user: User, original: Case) ->
     moved = list(session.scalars(select(Report).where(Report.case_id == case.id)))
     for report in moved:
         report.case_id = original.id
+    _note_moves(session, [r.id for r in moved], original.id)
     original.report_count += len(moved)
     case.report_count = 0
     return case
@@ -174,6 +180,7 @@ def resolve_suggestion(session: Session, suggestion: Suggestion, user: User, con
         target = session.get(Case, suggestion.case_id)
         if old.id != target.id:
             report.case_id = target.id
+            _note_moves(session, [report.id], target.id)
             old.report_count -= 1
             target.report_count += 1
             if old.report_count == 0 and old.state == "new":
@@ -213,6 +220,7 @@ def move_report(session: Session, report: Report, user: User, target: Case | Non
     joined_automatically = (report.match_method != "new" and report.match_score is not None
                             and _first_case(session, report) == old.id)
     report.case_id = target.id
+    _note_moves(session, [report.id], target.id)
     old.report_count -= 1
     target.report_count += 1
     if joined_automatically:
