@@ -1,6 +1,6 @@
 """Benchmark: HTTP intake of the fake-news centre — receipts per second on SQLite.
 
-Starts the real application (`ictgov serve`, one uvicorn process) on a fresh SQLite database
+Starts the real application (`ictgov serve`, one uvicorn process, or --workers) on a fresh SQLite database
 in a temporary directory, creates a partner account with an API token, and posts reports to
 POST /api/tipline/reports from an asyncio client with N requests in flight. Every report is a
 distinct generated claim with its own Idempotency-Key, so each answer is a new receipt that was
@@ -21,31 +21,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
-import socket
 import sqlite3
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
 import numpy as np
 
-BIN = Path(sys.executable).parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _server import Server  # noqa: E402
+
 SUBJECTS = ["Bộ Y tế", "Ngân hàng Nhà nước", "Công an tỉnh", "UBND thành phố", "Bộ Giáo dục",
             "Tập đoàn điện lực", "Tổng cục Thuế", "Đài khí tượng"]
 CLAIMS = ["sẽ thu hồi toàn bộ tiền mặt cũ", "cấm xe máy vào nội thành", "phát hiện thuốc giả chữa ung thư",
           "cho học sinh nghỉ học cả tháng", "tăng giá điện gấp đôi", "khóa tài khoản ngân hàng hàng loạt",
           "tặng quà cho người đăng ký qua đường link", "cảnh báo bão lớn chưa từng có"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _report(i: int, rng: random.Random) -> dict:
@@ -101,56 +93,32 @@ async def _post_all(base: str, token: str, n: int, concurrency: int, seed: int) 
     return latencies, receipts
 
 
-def measure_intake(reports: int = 3000, concurrency: int = 16, seed: int = 11) -> dict:
+def measure_intake(reports: int = 3000, concurrency: int = 16, seed: int = 11, workers: int = 1) -> dict:
     """Run the server, post `reports`, return rate and latencies (see the module docstring)."""
-    with tempfile.TemporaryDirectory(prefix="ictgov-intake-") as tmp:
-        db = Path(tmp) / "bench.sqlite3"
-        env = {**os.environ, "ICTGOV_DATA_DIR": tmp, "ICTGOV_DATABASE_URL": f"sqlite:///{db}",
-               "ICTGOV_SECRET_KEY": "bench-secret"}
-        run = lambda *a: subprocess.run([str(BIN / "ictgov"), *a], env=env, check=True,
-                                        capture_output=True, text=True)
-        run("db", "upgrade")
-        run("users", "create", "gateway", "--role", "hotline_agent", "--password", "bench-pass-123")
-        token = run("users", "token", "gateway").stdout.strip().split()[-1]
-        port = _free_port()
-        server = subprocess.Popen([str(BIN / "ictgov"), "serve", "--port", str(port)], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("the server did not start")
-                time.sleep(0.1)
-            # warm-up: the claim index is built on the first report
-            asyncio.run(_post_all(base, token, 20, 2, seed + 1))
-            t0 = time.perf_counter()
-            base_lat = asyncio.run(_get_all(base, "/healthz", reports, concurrency))
-            base_elapsed = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            lat, receipts = asyncio.run(_post_all(base, token, reports, concurrency, seed))
-            elapsed = time.perf_counter() - t0
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-        stored = sqlite3.connect(db).execute("SELECT count(*) FROM tipline_reports").fetchone()[0]
+    setup = [["users", "create", "gateway", "--role", "hotline_agent", "--password", "bench-pass-123"]]
+    with Server("sqlite", setup, workers=workers) as srv:
+        token = srv.cli("users", "token", "gateway").strip().split()[-1]
+        # warm-up: each worker builds its claim index on its first report
+        asyncio.run(_post_all(srv.base, token, 20 * workers, 2 * workers, seed + 1))
+        t0 = time.perf_counter()
+        base_lat = asyncio.run(_get_all(srv.base, "/healthz", reports, concurrency))
+        base_elapsed = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        lat, receipts = asyncio.run(_post_all(srv.base, token, reports, concurrency, seed))
+        elapsed = time.perf_counter() - t0
+        stored = sqlite3.connect(srv.sqlite_path).execute("SELECT count(*) FROM tipline_reports").fetchone()[0]
     lat_ms = np.array(lat) * 1000
-    return {"reports": reports, "concurrency": concurrency, "seconds": elapsed,
+    return {"reports": reports, "concurrency": concurrency, "workers": workers, "seconds": elapsed,
             "receipts_per_s": len(receipts) / elapsed, "p50_ms": float(np.percentile(lat_ms, 50)),
             "p99_ms": float(np.percentile(lat_ms, 99)), "distinct_receipts": len(set(receipts)),
-            "stored": stored - 20, "baseline_per_s": len(base_lat) / base_elapsed,
+            "stored": stored - 20 * workers, "baseline_per_s": len(base_lat) / base_elapsed,
             "baseline_p50_ms": float(np.percentile(np.array(base_lat) * 1000, 50)),
             "ratio": (len(receipts) / elapsed) / (len(base_lat) / base_elapsed)}
 
 
 def print_intake(r: dict) -> bool:
     ok = r["receipts_per_s"] >= 300 and r["stored"] == r["distinct_receipts"] == r["reports"]
-    print(f"HTTP intake (SQLite, one uvicorn process, {r['concurrency']} requests in flight): "
+    print(f"HTTP intake (SQLite, {r.get('workers', 1)} uvicorn worker process(es), {r['concurrency']} requests in flight): "
           f"{r['reports']:,} reports in {r['seconds']:.1f} s = {r['receipts_per_s']:.0f} receipts/s "
           f"(target >= 300); latency p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms; "
           f"stored {r['stored']:,}, distinct receipts {r['distinct_receipts']:,}")
@@ -163,8 +131,10 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--reports", type=int, default=3000)
     ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument("--workers", default="1", help="uvicorn worker processes, one run per value (1,2)")
     args = ap.parse_args()
-    ok = print_intake(measure_intake(args.reports, args.concurrency))
+    ok = all([print_intake(measure_intake(args.reports, args.concurrency, workers=int(w)))
+              for w in args.workers.split(",")])
     print(f"TARGET {'MET' if ok else 'NOT MET'}")
     return 0
 

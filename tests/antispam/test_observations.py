@@ -3,6 +3,8 @@ say how much spam went down."""
 
 from __future__ import annotations
 
+import pytest
+
 from datetime import date, datetime
 
 import yaml
@@ -53,6 +55,13 @@ def test_reports_flags_and_detected_spam_become_observations(session):
     assert fig.value("antispam_numbers_flagged", viettel, "2021-06") == 1
     change = observations.change(session, "antispam_spam_calls_detected", "2020-12", "2021-06")
     assert change["change_pct"] == -31.9
+    # and by day, in Vietnam's calendar: the report of 23:30 UTC on 30 June is on 1 July
+    assert fig.value("antispam_spam_calls_detected", vn, "2021-06-09") == 4172
+    assert fig.value("antispam_spam_calls_detected", viettel, "2021-06-03") == 4000
+    assert fig.value("antispam_reports_received", vn, "2021-07-01") == 1
+    assert fig.value("antispam_reports_received", vn, "2021-06-30") is None
+    day = observations.change(session, "antispam_spam_calls_detected", "2020-12-03", "2021-06-03", area="VIETTEL")
+    assert day["change_pct"] == pytest.approx(-42.9, abs=0.05)
     again = observations.sync(session)
     assert again.created == 0 and again.revised == 0
     assert [d["day"] for d in observations.daily(session, first=date(2021, 1, 1))] == ["2021-06-03", "2021-06-09"]

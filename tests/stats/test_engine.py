@@ -107,3 +107,19 @@ def test_half_year_growth_compares_same_half():
     res = Engine(df, PARENTS).compute({"g": "growth(r)"})
     assert math.isclose(res.get("g", 101, "2021H1"), 0.3)
     assert res.get("g", 101, "2021H2") is None
+
+
+def test_daily_series_aggregate_and_grow_against_the_same_day_a_year_before():
+    # 1 March is the 60th day of 2021 and the 61st of 2020: compared by month and day
+    rows = [("calls", 101, "2020-03-01", 40.0), ("calls", 201, "2020-03-01", 60.0),
+            ("calls", 101, "2021-03-01", 30.0), ("calls", 201, "2021-03-01", 50.0),
+            ("calls", 101, "2020-02-29", 7.0), ("calls", 101, "2021-02-28", 5.0),
+            ("calls", 101, "2021-03", 900.0)]
+    res = Engine(frame(rows), PARENTS, [ElementSpec("calls", "sum")]).compute({"g": "growth(calls) * 100"})
+    assert res.get("calls", 1, "2021-03-01") == 80 and res.get("calls", 1, "2020-03-01") == 100
+    assert res.get("g", 1, "2021-03-01") == pytest.approx(-20.0)
+    assert res.get("calls", 1, "2021-03") == 900  # a month is its own period, not the days' sum
+    # 29 February has no same day a year later to be compared with; 28 February has its own
+    assert res.get("g", 101, "2021-02-28") is None
+    assert [p for p, _ in res.series("calls", 101)] == ["2020-02-29", "2020-03-01", "2021-02-28", "2021-03",
+                                                        "2021-03-01"]

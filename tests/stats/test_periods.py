@@ -22,7 +22,7 @@ from ictgov.stats.periods import (
     prev_year_expr,
 )
 
-PER_YEAR = {"year": 1, "half": 2, "quarter": 4, "month": 12}
+PER_YEAR = {"year": 1, "half": 2, "quarter": 4, "month": 12, "day": 365}  # days: any year has 365
 
 
 @st.composite
@@ -51,6 +51,10 @@ def p(code: str) -> Period:
         ("2021-12", 2021, "month", 12),
         ("1900", 1900, "year", 1),
         ("2100-12", 2100, "month", 12),
+        ("2021-01-01", 2021, "day", 1),
+        ("2021-03-01", 2021, "day", 60),
+        ("2020-03-01", 2020, "day", 61),
+        ("2020-12-31", 2020, "day", 366),
         ("  2021Q3\t", 2021, "quarter", 3),
     ],
 )
@@ -67,7 +71,7 @@ def test_lowercase_letters_are_canonicalised(text, code):
     "text",
     [
         "H1 2021", "2021/07", "2021-7", "2021-13", "2021-00", "21", "2021H3", "2021H0",
-        "2021Q5", "2021Q0", "2021Q10", "2021 H1", "2021-07-01", "", "   ", "20211",
+        "2021Q5", "2021Q0", "2021Q10", "2021 H1", "2021-07-1", "2021/07/01", "", "   ", "20211",
         "٢٠٢١", "2021S1", "Q3/2021", "2021-1",
     ],
 )  # fmt: skip
@@ -76,7 +80,13 @@ def test_parse_refuses_anything_else(text):
         parse_period(text)
     message = str(caught.value)
     assert repr(text) in message
-    assert "2021, 2021H1, 2021Q3 or 2021-07" in message
+    assert "2021, 2021H1, 2021Q3, 2021-07 or 2021-07-15" in message
+
+
+@pytest.mark.parametrize("text", ["2021-02-29", "2021-04-31", "2021-07-32", "2021-07-00"])
+def test_a_day_must_be_in_the_calendar(text):
+    with pytest.raises(PeriodError, match="not a date of the calendar"):
+        parse_period(text)
 
 
 def test_parse_message_reads_as_documented():
@@ -101,7 +111,8 @@ def test_period_error_is_a_value_error():
 
 @pytest.mark.parametrize(
     ("year", "kind", "index"),
-    [(2021, "week", 1), (2021, "half", 3), (2021, "year", 0), (1800, "year", 1)],
+    [(2021, "week", 1), (2021, "half", 3), (2021, "year", 0), (1800, "year", 1), (2021, "day", 366),
+     (2020, "day", 0)],
 )
 def test_constructor_validates(year, kind, index):
     with pytest.raises(PeriodError):
@@ -109,7 +120,7 @@ def test_constructor_validates(year, kind, index):
 
 
 def test_kind_of():
-    assert [kind_of(c) for c in ("2021", "2021H2", "2021Q3", "2021-07")] == list(KINDS)
+    assert [kind_of(c) for c in ("2021", "2021H2", "2021Q3", "2021-07", "2021-07-15")] == list(KINDS)
     with pytest.raises(PeriodError):
         kind_of("2021-7")
 
@@ -319,8 +330,26 @@ def test_code_round_trips(period):
 @given(periods(min_year=MIN_YEAR + 1))
 def test_prev_year_then_a_year_later_round_trips(period):
     before = period.prev_year()
+    if period.kind == "day":  # the same month and day (29 February: the 28th)
+        start = period.start
+        assert (before.year, before.start.month) == (period.year - 1, start.month)
+        if (start.month, start.day) != (2, 29):
+            assert before.start.day == start.day and before.shift_years(1) == period
+        else:
+            assert before.start.day == 28
+        return
     assert before.shift_years(1) == period
     assert (before.kind, before.index, before.year) == (period.kind, period.index, period.year - 1)
+
+
+def test_days_in_leap_years():
+    assert p("2020-02-29").prev_year().code == "2019-02-28"
+    assert p("2021-03-01").prev_year().code == "2020-03-01"  # not the 60th day of 2020
+    assert [d.code for d in p("2020-02").sub_periods("day")][-2:] == ["2020-02-28", "2020-02-29"]
+    assert p("2021-12-31").next().code == "2022-01-01" and p("2021-07-15").parent("half").code == "2021H2"
+    assert p("2021-07-15").label("vi") == "Ngày 15/7/2021" and p("2021-07-15").label("en") == "15 July 2021"
+    with pytest.raises(PeriodError):
+        p("2021-07-15").sub_periods("month")
 
 
 @given(periods(), periods())

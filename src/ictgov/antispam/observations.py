@@ -1,7 +1,7 @@
 """The anti-spam work as observations in the stats store, so the period review counts it.
 
-For every month, half-year and year (Vietnam time) with activity, for the nation (VN) and
-for each operator (its reporting unit: VIETTEL, VINAPHONE ...):
+For every day, month, half-year and year (Vietnam time) with activity, for the nation (VN)
+and for each operator (its reporting unit: VIETTEL, VINAPHONE ...):
 
 - reports received, in all and by kind (spam SMS, spam call, scam call, forwarded ad);
   by operator: the reports routed to it;
@@ -9,8 +9,9 @@ for each operator (its reporting unit: VIETTEL, VINAPHONE ...):
 - spam SMS and spam calls detected: what flagged numbers sent on their flagged days
   (``SpamTraffic``, loaded from a scan's ``--days-out``).
 
-The stats store has no daily periods, so the daily series stay in ``SpamTraffic`` and
-``daily`` reads them from there. Re-running `sync` changes only the figures that moved.
+The daily series are in the stats store like the others (period codes 2021-06-15), so the
+engine compares a day with the same day a year before; ``daily`` also reads them, with each
+operator's part, from ``SpamTraffic``. Re-running `sync` changes only the figures that moved.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ ELEMENTS = (
 
 def _periods(d: date) -> list[str]:
     half = 1 if d.month <= 6 else 2
-    return [f"{d.year}-{d.month:02d}", f"{d.year}H{half}", str(d.year)]
+    return [d.isoformat(), f"{d.year}-{d.month:02d}", f"{d.year}H{half}", str(d.year)]
 
 
 def _local(at: datetime) -> date:

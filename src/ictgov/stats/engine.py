@@ -125,16 +125,22 @@ class Results:
 
 
 # Inside the engine a period is an integer, year * 1000 + position within the year
-# (year 0, halves 101-102, quarters 201-204, months 301-312): joining on integers and
-# moving a year back by subtracting 1000 is several times faster than on text.
+# (year 0, halves 101-102, quarters 201-204, months 301-312, days 400 + 31 * (month - 1) +
+# day, so 432-772): joining on integers and moving a year back by subtracting 1000 is several
+# times faster than on text. A day is placed by month and day, not by its day of the year,
+# so that the same day of the year before is 1000 less in leap years too.
 _KIND_BASE = {"H": 100, "Q": 200, "-": 300}
+_DAY_BASE = 400
 
 
 def encode_periods(col: str = "period") -> pl.Expr:
     rest = pl.col(col).str.slice(4)
     first = rest.str.slice(0, 1)
+    day = (_DAY_BASE + (rest.str.slice(1, 2).cast(pl.Int32, strict=False) - 1) * 31
+           + rest.str.slice(4, 2).cast(pl.Int32, strict=False))
     offset = (
         pl.when(rest == "").then(0)
+        .when(rest.str.len_chars() == 6).then(day)
         .otherwise(first.replace_strict(_KIND_BASE, default=None, return_dtype=pl.Int32)
                    + rest.str.slice(1).cast(pl.Int32, strict=False))
     )
@@ -145,6 +151,9 @@ def decode_period(key: int) -> str:
     year, pos = divmod(int(key), 1000)
     if pos == 0:
         return str(year)
+    if pos > _DAY_BASE:
+        month, day = divmod(pos - _DAY_BASE - 1, 31)
+        return f"{year}-{month + 1:02d}-{day + 1:02d}"
     base, index = divmod(pos, 100)
     if base == 3:
         return f"{year}-{index:02d}"

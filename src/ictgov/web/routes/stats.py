@@ -21,7 +21,7 @@ from ictgov.stats import charts, export
 from ictgov.stats.figures import FigureError, Figures
 from ictgov.stats import import_job, review_job
 from ictgov.stats.ingest import ImportRejected
-from ictgov.stats.periods import PeriodError, parse_period
+from ictgov.stats.periods import KINDS, PeriodError, parse_period
 from ictgov.stats.report import build_review, format_number, render_body, review_config
 from ictgov.stats.report import render as render_review
 from ictgov.stats.units import unit_label
@@ -113,6 +113,7 @@ register({
     "stats.kind.half": ("6 tháng", "Half-yearly"),
     "stats.kind.quarter": ("Quý", "Quarterly"),
     "stats.kind.month": ("Tháng", "Monthly"),
+    "stats.kind.day": ("Ngày", "Daily"),
 })
 
 STATUS_KEYS = ("final", "provisional", "estimate", "approximate", "lower_bound")
@@ -126,7 +127,7 @@ def _bad(exc: Exception, status: int = 422) -> HTTPException:
     return HTTPException(status_code=status, detail=str(exc))
 
 
-def _latest_period(fig: Figures, code: str, area_id: int, kinds=("year", "half", "quarter", "month")) -> str | None:
+def _latest_period(fig: Figures, code: str, area_id: int, kinds=KINDS) -> str | None:
     periods = [p for p, _ in fig.results.series(code, area_id) if parse_period(p).kind in kinds]
     if not periods:
         return None
@@ -309,7 +310,7 @@ def _indicator_page(request: Request, db: Session, code: str, area: str, period:
             selected = parse_period(period).code
         except PeriodError as exc:
             raise _bad(exc) from exc
-    kind = kind if kind in ("year", "half", "quarter", "month") else None
+    kind = kind if kind in KINDS else None
     item = fig.catalog.get(code)
     ctx = {"item": item, "code": code, "is_indicator": code in fig.catalog.indicators, "area": the_area,
            "period_label": lambda p: parse_period(p).label(lang), "area_name": fig.area_label(the_area, lang),
@@ -330,7 +331,7 @@ def _indicator_figures(fig: Figures, db: Session, code: str, the_area, selected:
     item = fig.catalog.get(code)
     all_series = fig.results.series(code, the_area.id)
     kinds = sorted({parse_period(p).kind for p, _ in all_series},
-                   key=("year", "half", "quarter", "month").index)
+                   key=KINDS.index)
     if kind not in kinds:
         latest = _latest_period(fig, code, the_area.id)
         kind = parse_period(latest).kind if latest else (kinds[0] if kinds else "year")
