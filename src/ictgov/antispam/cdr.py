@@ -172,7 +172,8 @@ def day_features_sql(th: Thresholds, first_day: int, src: rec.Source,
             FROM sender_tpl s
             JOIN (SELECT h, d, count(*) AS senders FROM sender_tpl GROUP BY h, d) t ON s.h = t.h AND s.d = t.d
             GROUP BY s.number, s.d""",
-        f"""CREATE OR REPLACE TEMP TABLE day_features AS
+        # A view: read once, by day_scored (the bench reads it again to compare).
+        f"""CREATE OR REPLACE TEMP VIEW day_features AS
             SELECT o.number, o.d,
               o.calls_out + o.sms_out AS volume,
               o.calls_out, o.sms_out, o.recipients,
@@ -194,7 +195,7 @@ def day_features_sql(th: Thresholds, first_day: int, src: rec.Source,
               CASE WHEN j.j_tpl THEN CAST({shared} AS DOUBLE) / CAST(o.sms_hashed AS DOUBLE) END
                 AS template_share,
               {sim_age} AS sim_age_days,
-              coalesce({sub_op}, o.op) AS operator
+              coalesce({sub_op}, {rec.operator_sql("o.op", src)}) AS operator
             FROM out_day o
             LEFT JOIN in_day i ON i.number = o.number AND i.d = o.d
             LEFT JOIN judged j ON j.number = o.number AND j.d = o.d

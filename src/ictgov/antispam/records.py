@@ -56,6 +56,7 @@ __all__ = [
     "id_sql",
     "load_records",
     "number_sql",
+    "operator_sql",
     "inspect",
     "map_numbers",
     "mapped_sql",
@@ -109,6 +110,7 @@ class Source:
     mapped: bool = False           # a number table maps spellings to national form
     unmapped: bool = False         # (load_records) some number is not written 0 + digits
     named: bool = False            # (id_numbers) some number has no national form: negative ids
+    operators: list[str] | None = None  # (load_records) op is a position in this sorted list
 
     def col(self, name: str) -> str:
         return _ident(self.columns[name][0])
@@ -481,11 +483,30 @@ def id_sql(expr: str, src: Source) -> str:
     return f"coalesce({fast}, (SELECT n._id FROM _number_names n WHERE n._name = {expr}))"
 
 
+def operator_sql(expr: str, src: Source) -> str:
+    """The operator (text) of `expr`, the `op` of the table of `load_records`."""
+    if src.operators is None:
+        return expr
+    return f"list_extract([{', '.join(map(_quote, src.operators))}]::VARCHAR[], {expr})"
+
+
+def _operators(con: duckdb.DuckDBPyConnection, src: Source) -> list[str] | None:
+    """A Parquet file's few operator names, sorted (so that the least position is the least
+    name): the table then keeps a one-byte position instead of the text on every row."""
+    if src.fmt != "parquet" or not src.has("operator"):
+        return None
+    names = con.execute(f"SELECT DISTINCT CAST({src.col('operator')} AS VARCHAR) AS o "
+                        f"FROM {src.relation} WHERE o IS NOT NULL LIMIT 256").fetchall()
+    return sorted(r[0] for r in names) if len(names) < 256 else None
+
+
 def _typed_sql(src: Source) -> str:
     a, b = _number_expr(src, "a_number"), _number_expr(src, "b_number")
     t = _time_expr(src, "start_time")
     kind = _kind_expr(src)
     op = f"CAST({src.col('operator')} AS VARCHAR)" if src.has("operator") else "CAST(NULL AS VARCHAR)"
+    if src.operators is not None:
+        op = f"CAST(list_position([{', '.join(map(_quote, src.operators))}]::VARCHAR[], {op}) AS UTINYINT)"
     ids = []
     for x in ("a", "b"):
         fast = fast_id_sql(f"_r{x}", f"_v{x}")
@@ -510,7 +531,15 @@ def load_records(con: duckdb.DuckDBPyConnection, path: str | Path, name: str = "
     """
     src = inspect(con, path, RECORD_COLUMNS, RECORD_OPTIONAL)
     src.kind_exact = src.type("kind") == "VARCHAR"
-    _create_typed(con, src, name)
+    try:
+        src.operators = _operators(con, src)
+    except duckdb.Error as exc:
+        raise InputError(src.path, _first_line(exc)) from None
+    try:
+        _create_typed(con, src, name)
+    except duckdb.Error as exc:
+        _check_records(con, src)  # names the line or row when it can
+        raise InputError(src.path, _first_line(exc)) from None
     got = con.execute(
         f"SELECT count(*), count(*) FILTER (WHERE a IS NULL OR b IS NULL), "
         f"count(*) FILTER (WHERE t IS NULL OR t NOT BETWEEN {_MIN_T} AND {_MAX_T} "
