@@ -65,7 +65,7 @@ def make_data(rows: int, out: Path, seed: int) -> dict:
 
 def run_engine(data: Path, out: Path, memory_limit: str, threads: int, tmp: str) -> dict:
     from ictgov.antispam import records as rec
-    from ictgov.antispam.cdr import scan_duckdb
+    from ictgov.antispam.cdr import day_features_query, scan_duckdb
     from ictgov.antispam.rules import load_thresholds
 
     th = load_thresholds()
@@ -73,8 +73,8 @@ def run_engine(data: Path, out: Path, memory_limit: str, threads: int, tmp: str)
     started = time.perf_counter()
     result = scan_duckdb(data / "records.parquet", None, th, con=con)
     seconds = time.perf_counter() - started
-    # Not timed: the per-day features, kept for the comparison.
-    con.execute(f"COPY (SELECT {', '.join(FEATURE_COLS)} FROM day_features) TO '{out}' (FORMAT parquet)")
+    # Not timed: the per-day features, kept for the comparison (numbers as text again).
+    con.execute(f"COPY ({day_features_query(con, FEATURE_COLS)}) TO '{out}' (FORMAT parquet)")
     return {"seconds": seconds, "rows": result.rows, "numbers": result.numbers.height,
             "flagged": result.flagged.height}
 

@@ -181,3 +181,18 @@ def test_spellings_of_one_number_meet_in_the_scan(tmp_path):
     assert result.numbers.select("number", "sms_out").rows() == [("0912345678", 3)]
     assert result.notes and "national form" in result.notes[0]
     assert isinstance(result.numbers, pl.DataFrame)
+
+
+def test_number_ids_give_every_spelling_back(tmp_path):
+    # The scan groups on integer ids: "0" + digits is its own id; an old 11-digit mobile
+    # number (digits too, but not the national form) still meets its new spelling; numbers
+    # without a national form (a short code, a brandname, a foreign number) come back as
+    # written, callers and callees alike.
+    body = "".join(f"{a},{b},2026-01-05T08:0{k}:00,sms,0\n" for k, (a, b) in enumerate([
+        ("01689123456", "0987654321"), ("0389123456", "+1 415 555 0100"),
+        ("0123", "0987654321"), ("VIETTEL", "0123"), ("0212345678", "0987654321")]))
+    result = scan(_csv(tmp_path, body), recipients=5)
+    assert result.numbers.select("number", "sms_out", "recipients").rows() == [
+        ("0123", 1, 1), ("0212345678", 1, 1), ("0389123456", 2, 2), ("VIETTEL", 1, 1)]
+    assert result.numbers.filter(pl.col("number") == "0123")["sms_in"].to_list() == [1]
+    assert result.notes and "national form" in result.notes[0]

@@ -46,6 +46,7 @@ from ictgov.antispam.rules import FEATURES, Thresholds, load_thresholds
 __all__ = [
     "OUTPUT_COLUMNS",
     "ScanResult",
+    "day_features_query",
     "day_features_sql",
     "scan",
     "scan_duckdb",
@@ -102,13 +103,17 @@ def write_scan_csv(numbers: pl.DataFrame, path: str | Path) -> None:
 # -- the SQL (DuckDB) --------------------------------------------------------------------------
 
 
-def day_features_sql(th: Thresholds, first_day: int, with_subscribers: bool) -> list[str]:
-    """Statements that leave the table `day_scored` (per number and day: features, score,
-    reasons, flagged) from the view `records` (and `subscribers`)."""
+def day_features_sql(th: Thresholds, first_day: int, src: rec.Source,
+                     with_subscribers: bool) -> list[str]:
+    """Statements that leave the table `day_scored` (per number id and day: features, the
+    criteria met, score, flagged; the reasons are written only for the rows shown, by
+    PER_NUMBER_SQL and FLAGGED_DAYS_SQL) from the tables of `out_in_sql` and `_recs` (and the
+    view `subscribers`)."""
     judged_from = int(first_day) + th.history_days
     sim_age = ("o.d - s.activation_day" if with_subscribers else "CAST(NULL AS INTEGER)")
-    sub_join = ("LEFT JOIN (SELECT number, max(activation_day) AS activation_day, "
-                "min(operator) AS operator FROM subscribers GROUP BY number) s ON s.number = o.number"
+    sub_join = (f"LEFT JOIN (SELECT {rec.id_sql('number', src)} AS number, "
+                "max(activation_day) AS activation_day, min(operator) AS operator "
+                "FROM subscribers GROUP BY number) s ON s.number = o.number"
                 if with_subscribers else "")
     sub_op = "s.operator" if with_subscribers else "CAST(NULL AS VARCHAR)"
     met = ", ".join(f"{sql} AS {name}" for name, sql in th.met_columns()) or "TRUE AS met_none"
@@ -130,7 +135,7 @@ def day_features_sql(th: Thresholds, first_day: int, with_subscribers: bool) -> 
             SELECT number, d, count(*) FILTER (WHERE gap < {th.short_gap_s}) AS short_gaps
             FROM (SELECT r.a AS number, r.d,
                          r.t - lag(r.t + r.dur) OVER (PARTITION BY r.a, r.d ORDER BY r.t, r.dur, r.b) AS gap
-                  FROM records r SEMI JOIN (SELECT number, d FROM judged WHERE j_calls) k
+                  FROM _recs r SEMI JOIN (SELECT number, d FROM judged WHERE j_calls) k
                        ON r.a = k.number AND r.d = k.d
                   WHERE NOT r.sms)
             GROUP BY number, d""",
@@ -155,10 +160,10 @@ def day_features_sql(th: Thresholds, first_day: int, with_subscribers: bool) -> 
         # least twice are counted, found by grouping on the template and day (integers or
         # short keys) rather than on the sender.
         """CREATE OR REPLACE TEMP TABLE tpl_keys AS
-            SELECT h, d FROM records WHERE sms AND h IS NOT NULL GROUP BY h, d HAVING count(*) >= 2""",
+            SELECT h, d FROM _recs WHERE sms AND h IS NOT NULL GROUP BY h, d HAVING count(*) >= 2""",
         """CREATE OR REPLACE TEMP TABLE sender_tpl AS
             SELECT r.a AS number, r.d, r.h, count(*) AS n
-            FROM records r SEMI JOIN tpl_keys k ON r.h = k.h AND r.d = k.d
+            FROM _recs r SEMI JOIN tpl_keys k ON r.h = k.h AND r.d = k.d
             WHERE r.sms
             GROUP BY r.a, r.d, r.h""",
         f"""CREATE OR REPLACE TEMP TABLE tmpl AS
@@ -167,7 +172,8 @@ def day_features_sql(th: Thresholds, first_day: int, with_subscribers: bool) -> 
             FROM sender_tpl s
             JOIN (SELECT h, d, count(*) AS senders FROM sender_tpl GROUP BY h, d) t ON s.h = t.h AND s.d = t.d
             GROUP BY s.number, s.d""",
-        f"""CREATE OR REPLACE TEMP TABLE day_features AS
+        # A view: read once, by day_scored (the bench reads it again to compare).
+        f"""CREATE OR REPLACE TEMP VIEW day_features AS
             SELECT o.number, o.d,
               o.calls_out + o.sms_out AS volume,
               o.calls_out, o.sms_out, o.recipients,
@@ -189,7 +195,7 @@ def day_features_sql(th: Thresholds, first_day: int, with_subscribers: bool) -> 
               CASE WHEN j.j_tpl THEN CAST({shared} AS DOUBLE) / CAST(o.sms_hashed AS DOUBLE) END
                 AS template_share,
               {sim_age} AS sim_age_days,
-              coalesce({sub_op}, o.op) AS operator
+              coalesce({sub_op}, {rec.operator_sql("o.op", src)}) AS operator
             FROM out_day o
             LEFT JOIN in_day i ON i.number = o.number AND i.d = o.d
             LEFT JOIN judged j ON j.number = o.number AND j.d = o.d
@@ -199,31 +205,34 @@ def day_features_sql(th: Thresholds, first_day: int, with_subscribers: bool) -> 
             {sub_join}""",
         f"""CREATE OR REPLACE TEMP TABLE day_scored AS
             SELECT *, {th.flagged_sql("score")} AS flagged
-            FROM (SELECT *, {th.score_sql()} AS score, {th.reasons_sql()} AS reasons
+            FROM (SELECT *, {th.score_sql()} AS score
                   FROM (SELECT *, {met} FROM day_features))""",
     ]
 
 
 def out_in_sql(th: Thresholds) -> list[str]:
-    """The one pass over every record that groups by many keys: (caller, callee, day)
-    triples, from which the per-day counts in both directions and the first contacts come
-    (a triple table is smaller than the records: people call the same people)."""
+    """The passes over every record that group by many keys: (caller, callee, day) triples
+    (for the distinct recipients, the counts received and the first contacts; a triple
+    table is smaller than the records: people call the same people), and the caller's
+    counts per day straight from the records (few groups, so cheap: the triples stay
+    narrow)."""
     return [
-        f"""CREATE OR REPLACE TEMP TABLE tri AS
-            SELECT a, b, d,
-                   count(*) FILTER (WHERE NOT sms) AS calls,
-                   count(*) FILTER (WHERE sms) AS sms,
-                   count(*) FILTER (WHERE NOT sms AND dur < {th.short_call_s}) AS short_calls,
-                   count(h) FILTER (WHERE sms) AS hashed,
-                   min(t) AS first_t,
-                   min(op) AS op
-            FROM records GROUP BY a, b, d""",
-        """CREATE OR REPLACE TEMP TABLE out_day AS
-            SELECT a AS number, d, sum(calls) AS calls_out, sum(sms) AS sms_out, count(*) AS recipients,
-                   sum(short_calls) AS short_calls, sum(hashed) AS sms_hashed, min(op) AS op
-            FROM tri GROUP BY a, d""",
+        """CREATE OR REPLACE TEMP TABLE tri AS
+            SELECT a, b, d, count(*) AS n, count(*) FILTER (WHERE sms) AS sms, min(t) AS first_t
+            FROM _recs GROUP BY a, b, d""",
+        f"""CREATE OR REPLACE TEMP TABLE out_day AS
+            SELECT o.*, r.recipients
+            FROM (SELECT a AS number, d,
+                         count(*) FILTER (WHERE NOT sms) AS calls_out,
+                         count(*) FILTER (WHERE sms) AS sms_out,
+                         count(*) FILTER (WHERE NOT sms AND dur < {th.short_call_s}) AS short_calls,
+                         count(h) FILTER (WHERE sms) AS sms_hashed,
+                         min(op) AS op
+                  FROM _recs GROUP BY a, d) o
+            JOIN (SELECT a, d, count(*) AS recipients FROM tri GROUP BY a, d) r
+              ON r.a = o.number AND r.d = o.d""",
         """CREATE OR REPLACE TEMP TABLE in_day AS
-            SELECT b AS number, d, sum(calls) AS calls_in, sum(sms) AS sms_in
+            SELECT b AS number, d, sum(n - sms) AS calls_in, sum(sms) AS sms_in
             FROM tri GROUP BY b, d""",
     ]
 
@@ -235,23 +244,24 @@ PER_NUMBER_SQL = """
                -- the worst day: flagged first, then the highest score, then the earliest
                max({{'f': flagged, 's': score, 'd': -d}}) AS k
         FROM day_scored GROUP BY number)
-    SELECT s.number, s.flagged, s.score, s.reasons, make_date(1970, 1, 1) + s.d AS day,
-           b.days_active, b.days_flagged, s.operator, {features}
+    SELECT {number} AS number, s.flagged, s.score, {reasons} AS reasons,
+           make_date(1970, 1, 1) + s.d AS day, b.days_active, b.days_flagged, s.operator, {features}
     FROM day_scored s JOIN best b ON b.number = s.number AND s.d = -b.k.d
-    ORDER BY s.number"""
+    ORDER BY 1"""
 
 # Whom each flagged number called or texted on its flagged days, first contacted first.
 RECIPIENTS_SQL = """
-    SELECT number, list_slice(list(b ORDER BY first_t, b), 1, {limit}) AS recipients
-    FROM (SELECT t.a AS number, t.b, min(t.first_t) AS first_t
+    SELECT {number} AS number, list_slice(list(b ORDER BY first_t, b), 1, {limit}) AS recipients
+    FROM (SELECT t.a, {b} AS b, min(t.first_t) AS first_t
           FROM tri t SEMI JOIN (SELECT number, d FROM day_scored WHERE flagged) f
                ON t.a = f.number AND t.d = f.d
           GROUP BY t.a, t.b)
-    GROUP BY number"""
+    GROUP BY a"""
 
 FLAGGED_DAYS_SQL = """
-    SELECT number, make_date(1970, 1, 1) + d AS day, score, reasons, operator, {features}
-    FROM day_scored WHERE flagged ORDER BY d, number"""
+    SELECT {number} AS number, make_date(1970, 1, 1) + d AS day, score, {reasons} AS reasons,
+           operator, {features}
+    FROM day_scored WHERE flagged ORDER BY d, 1"""
 
 
 def scan_duckdb(records: str | Path, subscribers: str | Path | None = None,
@@ -266,7 +276,7 @@ def scan_duckdb(records: str | Path, subscribers: str | Path | None = None,
     own = con is None
     con = con or rec.connect(memory_limit, threads, temp_directory)
     try:
-        src = rec.open_records(con, records)
+        src = rec.load_records(con, records)
         notes = []
         if subscribers is not None:
             rec.open_subscribers(con, subscribers)
@@ -276,26 +286,51 @@ def scan_duckdb(records: str | Path, subscribers: str | Path | None = None,
             con.execute(stmt)
         # Numbers are taken as written until they are seen not to be in national form:
         # for an operator's feed (already national) that costs nothing; otherwise the
-        # spellings are mapped and the two first tables computed again.
-        odd = rec.noncanonical_numbers(con, "SELECT number FROM out_day UNION ALL SELECT number FROM in_day")
-        if odd:
-            rec.remap_records(con, src)
-            notes.append(f"{len(odd)} number spellings were put in national form")
+        # spellings are mapped and the first tables computed again.
+        if src.unmapped or _odd_ids(con):
+            n_odd = rec.id_numbers(con, src)
+            if n_odd:
+                notes.append(f"{n_odd} number spellings were put in national form")
             for stmt in out_in_sql(th):
                 con.execute(stmt)
-        for stmt in day_features_sql(th, src.first_day, subscribers is not None):
+        for stmt in day_features_sql(th, src.first_day, src, subscribers is not None):
             con.execute(stmt)
         feats = ", ".join(FEATURES)
-        numbers = pl.from_arrow(con.sql(PER_NUMBER_SQL.format(features=feats)).to_arrow_table())
-        days = pl.from_arrow(con.sql(FLAGGED_DAYS_SQL.format(features=feats)).to_arrow_table())
-        sample = (dict(con.sql(RECIPIENTS_SQL.format(limit=int(recipients))).fetchall())
-                  if recipients > 0 else {})
+        fmt = {"features": feats, "reasons": th.reasons_sql()}
+        numbers = pl.from_arrow(con.sql(PER_NUMBER_SQL.format(
+            number=rec.number_sql("s.number", src), **fmt)).to_arrow_table())
+        days = pl.from_arrow(con.sql(FLAGGED_DAYS_SQL.format(
+            number=rec.number_sql("number", src), **fmt)).to_arrow_table())
+        sample = {}
+        if recipients > 0:
+            sample = dict(con.sql(RECIPIENTS_SQL.format(
+                limit=int(recipients), number=rec.number_sql("a", src),
+                b=rec.number_sql("t.b", src))).fetchall())
         return ScanResult(_typed(numbers), _typed(days), "duckdb", src.rows,
                           rec.day_to_date(src.first_day), rec.day_to_date(src.last_day),
                           time.perf_counter() - started, th, notes, sample)
     finally:
         if own:
             con.close()
+
+
+def _odd_ids(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether some number id (of a caller or a callee) stands for a spelling 0 + digits that is
+    not the national form ("084912345678"): those go through `normalize_phone` too."""
+    return bool(rec.noncanonical_numbers(
+        con, "SELECT '0' || CAST(x AS VARCHAR) FROM (SELECT DISTINCT number AS x FROM out_day "
+             "UNION SELECT DISTINCT number FROM in_day)"))
+
+
+def day_features_query(con: duckdb.DuckDBPyConnection, columns: list[str]) -> str:
+    """SELECT of `columns` of the table `day_features` left by a scan on `con`, the number
+    as text (for comparisons: the scan itself keeps number ids)."""
+    names = con.execute("SELECT count(*) FROM duckdb_tables() "
+                        "WHERE table_name = '_number_names'").fetchall()
+    src = rec.Source("", "", "", named=bool(names[0][0]))
+    number = rec.number_sql("number", src)
+    cols = ", ".join(f"{number} AS number" if c == "number" else c for c in columns)
+    return f"SELECT {cols} FROM day_features"
 
 
 # One schema for both engines, so that results compare and write alike.

@@ -52,6 +52,11 @@ __all__ = [
     "Source",
     "connect",
     "day_to_date",
+    "id_numbers",
+    "id_sql",
+    "load_records",
+    "number_sql",
+    "operator_sql",
     "inspect",
     "map_numbers",
     "mapped_sql",
@@ -103,6 +108,9 @@ class Source:
     last_day: int | None = None
     kind_exact: bool = True        # kind is exactly 'voice'/'sms' (no lower/trim needed)
     mapped: bool = False           # a number table maps spellings to national form
+    unmapped: bool = False         # (load_records) some number is not written 0 + digits
+    named: bool = False            # (id_numbers) some number has no national form: negative ids
+    operators: list[str] | None = None  # (load_records) op is a position in this sorted list
 
     def col(self, name: str) -> str:
         return _ident(self.columns[name][0])
@@ -411,6 +419,21 @@ def _first_bad_record(src: Source):
     return None
 
 
+def _check_records(con: duckdb.DuckDBPyConnection, src: Source) -> list:
+    """The checks of every row (InputError on the first bad one); returns min and max time."""
+    t = _time_expr(src, "start_time")
+    extra = [f"min({t})", f"max({t})"]
+    try:
+        return _check(con, src, _record_problems(src), _first_bad_record, extra)
+    except InputError as exc:
+        if not (src.kind_exact and exc.column == "kind"):
+            raise
+        # 'SMS', ' voice ': read again with case and spaces folded, which costs a little
+        # on every row, so only files that need it pay for it.
+        src.kind_exact = False
+        return _check(con, src, _record_problems(src), _first_bad_record, extra)
+
+
 def open_records(con: duckdb.DuckDBPyConnection, path: str | Path, name: str = "records") -> Source:
     """Check a records file and create the view `name` of its canonical columns.
 
@@ -420,21 +443,150 @@ def open_records(con: duckdb.DuckDBPyConnection, path: str | Path, name: str = "
     """
     src = inspect(con, path, RECORD_COLUMNS, RECORD_OPTIONAL)
     src.kind_exact = src.type("kind") == "VARCHAR"
-    t = _time_expr(src, "start_time")
-    extra = [f"min({t})", f"max({t})"]
-    try:
-        found = _check(con, src, _record_problems(src), _first_bad_record, extra)
-    except InputError as exc:
-        if not (src.kind_exact and exc.column == "kind"):
-            raise
-        # 'SMS', ' voice ': read again with case and spaces folded, which costs a little
-        # on every row, so only files that need it pay for it.
-        src.kind_exact = False
-        found = _check(con, src, _record_problems(src), _first_bad_record, extra)
+    found = _check_records(con, src)
     _create(con, src, name)
     if src.rows:
         src.first_day, src.last_day = ((x + TZ_OFFSET_S) // 86400 for x in found[:2])
     return src
+
+
+# -- numbers as integers (the DuckDB scan) ------------------------------------------------------
+#
+# Grouping and joining on 8-byte integers costs less than on text, so the scan reads each
+# number once into an integer id: a number written 0 + digits (the national form, and any
+# other such spelling: "0" || id gives it back exactly) is the integer of its digits;
+# every other spelling is looked up in `_number_ids`, which `id_numbers` fills with its
+# national form's id, or a negative id when it has none (a foreign number, a brandname;
+# `_number_names` gives those back).
+
+
+def fast_id_sql(raw: str, value: str) -> str:
+    """The id of a number written `raw`, given `value` = TRY_CAST(raw AS BIGINT): NULL
+    unless "0" || value gives `raw` back exactly."""
+    return f"CASE WHEN '0' || CAST({value} AS VARCHAR) = {raw} THEN {value} END"
+
+
+def number_sql(expr: str, src: Source) -> str:
+    """The number (text, national form where it has one) of the id `expr`."""
+    if not src.named:
+        return f"('0' || CAST({expr} AS VARCHAR))"
+    return (f"(CASE WHEN {expr} >= 0 THEN '0' || CAST({expr} AS VARCHAR) "
+            f"ELSE (SELECT n._name FROM _number_names n WHERE n._id = {expr}) END)")
+
+
+def id_sql(expr: str, src: Source) -> str:
+    """The id of the number `expr` (text in national form, as a subscriber file has it)."""
+    value = f"TRY_CAST({expr} AS BIGINT)"
+    fast = fast_id_sql(expr, value)
+    if not src.named:
+        return f"({fast})"
+    return f"coalesce({fast}, (SELECT n._id FROM _number_names n WHERE n._name = {expr}))"
+
+
+def operator_sql(expr: str, src: Source) -> str:
+    """The operator (text) of `expr`, the `op` of the table of `load_records`."""
+    if src.operators is None:
+        return expr
+    return f"list_extract([{', '.join(map(_quote, src.operators))}]::VARCHAR[], {expr})"
+
+
+def _operators(con: duckdb.DuckDBPyConnection, src: Source) -> list[str] | None:
+    """A Parquet file's few operator names, sorted (so that the least position is the least
+    name): the table then keeps a one-byte position instead of the text on every row."""
+    if src.fmt != "parquet" or not src.has("operator"):
+        return None
+    names = con.execute(f"SELECT DISTINCT CAST({src.col('operator')} AS VARCHAR) AS o "
+                        f"FROM {src.relation} WHERE o IS NOT NULL LIMIT 256").fetchall()
+    return sorted(r[0] for r in names) if len(names) < 256 else None
+
+
+def _typed_sql(src: Source) -> str:
+    a, b = _number_expr(src, "a_number"), _number_expr(src, "b_number")
+    t = _time_expr(src, "start_time")
+    kind = _kind_expr(src)
+    op = f"CAST({src.col('operator')} AS VARCHAR)" if src.has("operator") else "CAST(NULL AS VARCHAR)"
+    if src.operators is not None:
+        op = f"CAST(list_position([{', '.join(map(_quote, src.operators))}]::VARCHAR[], {op}) AS UTINYINT)"
+    ids = []
+    for x in ("a", "b"):
+        fast = fast_id_sql(f"_r{x}", f"_v{x}")
+        ids.append(f"coalesce((SELECT m._id FROM _number_ids m WHERE m._raw = _r{x}), {fast})"
+                   if src.mapped else fast)
+    return (f"SELECT {ids[0]} AS a, {ids[1]} AS b, t, "
+            f"CAST((t + {TZ_OFFSET_S}) // 86400 AS INTEGER) AS d, sms, dur, h, op FROM ("
+            f"SELECT {a} AS _ra, TRY_CAST({a} AS BIGINT) AS _va, "
+            f"{b} AS _rb, TRY_CAST({b} AS BIGINT) AS _vb, {t} AS t, "
+            f"CASE {kind} WHEN 'sms' THEN TRUE WHEN 'voice' THEN FALSE END AS sms, "
+            f"{_duration_expr(src)} AS dur, {_hash_expr(src)} AS h, {op} AS op "
+            f"FROM {src.relation})")
+
+
+def load_records(con: duckdb.DuckDBPyConnection, path: str | Path, name: str = "_recs") -> Source:
+    """Read a records file once into the table `name` (a, b: number ids; t, d, sms, dur, h,
+    op as in the canonical relation), checking every row as `open_records` does.
+
+    The checks run on the typed table; only when one fails is the file read again by the
+    checks of `open_records`, for the error's line, row and value. `Source.unmapped` tells
+    whether some number was spelt otherwise than 0 + digits (then `id_numbers` is due).
+    """
+    src = inspect(con, path, RECORD_COLUMNS, RECORD_OPTIONAL)
+    src.kind_exact = src.type("kind") == "VARCHAR"
+    try:
+        src.operators = _operators(con, src)
+    except duckdb.Error as exc:
+        raise InputError(src.path, _first_line(exc)) from None
+    try:
+        _create_typed(con, src, name)
+    except duckdb.Error as exc:
+        _check_records(con, src)  # names the line or row when it can
+        raise InputError(src.path, _first_line(exc)) from None
+    got = con.execute(
+        f"SELECT count(*), count(*) FILTER (WHERE a IS NULL OR b IS NULL), "
+        f"count(*) FILTER (WHERE t IS NULL OR t NOT BETWEEN {_MIN_T} AND {_MAX_T} "
+        f"OR sms IS NULL OR dur IS NULL OR dur < 0 OR (sms AND dur <> 0)), min(t), max(t) "
+        f"FROM {name}").fetchall()[0]
+    src.rows, unmapped, bad, t0, t1 = got
+    if bad or unmapped:
+        # The exact error (file, line or row, column, value); or, when every row is good,
+        # numbers in other spellings (and, it may be, 'SMS' for sms: read again folded).
+        exact = src.kind_exact
+        _check_records(con, src)
+        if exact != src.kind_exact:
+            _create_typed(con, src, name)
+    src.unmapped = bool(unmapped)
+    if src.rows:
+        src.first_day, src.last_day = ((x + TZ_OFFSET_S) // 86400 for x in (t0, t1))
+    return src
+
+
+def _create_typed(con: duckdb.DuckDBPyConnection, src: Source, name: str) -> None:
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {_typed_sql(src)}")
+
+
+def id_numbers(con: duckdb.DuckDBPyConnection, src: Source, name: str = "_recs") -> int:
+    """Give every number not written in national form its national form's id (the
+    spelling `normalize_phone` reads, else the number as written, trimmed) and fill the
+    table `name` again; returns how many spellings were not in national form."""
+    raw = f"SELECT {_number_expr(src, 'a_number')} FROM {src.relation} UNION ALL " \
+          f"SELECT {_number_expr(src, 'b_number')} FROM {src.relation}"
+    values = noncanonical_numbers(con, raw)
+    if not values:
+        return 0
+    if any(not v.strip() for v in values):
+        raise InputError(src.path, "empty number (spaces only)", column="a_number or b_number")
+    map_numbers(con, values)
+    # National forms keep their integer id; other forms get negative ids, in their order.
+    norm_fast = fast_id_sql("_norm", "TRY_CAST(_norm AS BIGINT)")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _number_names AS
+        SELECT -row_number() OVER (ORDER BY _norm) AS _id, _norm AS _name
+        FROM (SELECT DISTINCT _norm FROM _number_map WHERE ({norm_fast}) IS NULL)""")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _number_ids AS
+        SELECT m._raw, coalesce({norm_fast}, n._id) AS _id
+        FROM _number_map m LEFT JOIN _number_names n ON n._name = m._norm""")
+    src.mapped = True
+    src.named = con.execute("SELECT count(*) FROM _number_names").fetchall()[0][0] > 0
+    _create_typed(con, src, name)
+    return len(values)
 
 
 def noncanonical_numbers(con: duckdb.DuckDBPyConnection, sql: str) -> list[str]:
