@@ -8,6 +8,7 @@ without pyspark, outside CI) skips."""
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
 
@@ -116,3 +117,57 @@ def test_engines_agree_on_edge_cases(spark, tmp_path):
     s = scan(p, config=cfg, engine="spark", spark=spark)
     _same(d, s)
     assert d.flagged.height >= 7
+
+
+def test_executors_write_the_same_result_without_the_driver_collecting_it(spark, tmp_path):
+    # For a cluster: canonical records on shared storage in, part files out, counts back.
+    from ictgov.antispam.records import write_canonical
+    from ictgov.antispam.spark import scan_spark_to
+
+    simulate(SimSpec(subscribers=800, days=5, spammers=0.04, heavy=0.03, seed=8), tmp_path)
+    records, subs = tmp_path / "records.parquet", tmp_path / "subscribers.csv"
+    d = scan(records, subs)
+    d.write_csv(tmp_path / "d.csv")
+    canon = tmp_path / "shared" / "canonical.parquet"
+    canon.parent.mkdir()
+    write_canonical(records, canon, subscribers=subs)
+    summary = scan_spark_to(str(canon), str(tmp_path / "shared" / "out"), str(canon) + ".subscribers.parquet",
+                            spark=spark)
+    parts = sorted((tmp_path / "shared" / "out" / "numbers").glob("part-*.csv"))
+    assert len(parts) >= 1
+    written = pl.concat([pl.read_csv(p, infer_schema=False) for p in parts]).sort("number")
+    expected = pl.read_csv(tmp_path / "d.csv", infer_schema=False).sort("number")
+    assert written.columns == expected.columns
+    as_numbers = [pl.col(c).cast(pl.Float64) for c in expected.columns
+                  if c not in ("number", "flagged", "reasons", "day", "operator")]
+    assert written.with_columns(as_numbers).equals(expected.with_columns(as_numbers))
+    days = pl.concat([pl.read_csv(p, infer_schema=False)
+                      for p in (tmp_path / "shared" / "out" / "flagged_days").glob("part-*.csv")])
+    assert days.height == d.days.height == summary["flagged_days"]
+    assert (summary["records"], summary["numbers"], summary["flagged"]) == (d.rows, d.numbers.height,
+                                                                            d.flagged.height)
+
+
+def test_the_command_line_writes_canonical_records_then_part_files(spark, tmp_path):
+    from typer.testing import CliRunner
+
+    from ictgov.cli import app
+
+    simulate(SimSpec(subscribers=300, days=3, spammers=0.05, heavy=0.03, seed=3), tmp_path)
+    runner = CliRunner()
+    canon = tmp_path / "canon.parquet"
+    r = runner.invoke(app, ["antispam", "canonical", str(tmp_path / "records.parquet"), "--out", str(canon),
+                            "--subscribers", str(tmp_path / "subscribers.csv")])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["antispam", "scan", str(canon), "--engine", "spark", "--parts", "--json",
+                            "--subscribers", f"{canon}.subscribers.parquet", "--out", str(tmp_path / "out")])
+    assert r.exit_code == 0, r.output
+    summary = json.loads(r.output.strip().splitlines()[-1])
+    d = scan(tmp_path / "records.parquet", tmp_path / "subscribers.csv")
+    assert (summary["numbers"], summary["flagged"]) == (d.numbers.height, d.flagged.height)
+    assert list((tmp_path / "out" / "numbers").glob("part-*.csv"))
+    r = runner.invoke(app, ["antispam", "scan", str(tmp_path / "nowhere.parquet"), "--engine", "spark",
+                            "--parts", "--out", str(tmp_path / "out2")])
+    assert r.exit_code != 0 and "records:" in r.output
+    r = runner.invoke(app, ["antispam", "scan", str(canon), "--parts", "--out", str(tmp_path / "out3")])
+    assert r.exit_code != 0 and "--engine spark only" in r.output

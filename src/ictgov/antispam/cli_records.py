@@ -87,6 +87,11 @@ def scan_cmd(
     days_out: Path = typer.Option(None, "--days-out", help="also write the flagged number-days here"),
     memory_limit: str = typer.Option(None, "--memory-limit", help="DuckDB memory limit, e.g. 4GB"),
     threads: int = typer.Option(None, "--threads", help="DuckDB threads"),
+    parts: bool = typer.Option(False, "--parts", help="with --engine spark, for a cluster: RECORDS is "
+                               "canonical Parquet (`ictgov antispam canonical`) on storage the cluster "
+                               "reads, --subscribers its canonical subscribers, and the executors write "
+                               "the result as CSV part files under the directory --out (numbers/, "
+                               "flagged_days/); only counts come back"),
     as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
 ) -> None:
     """Flag spam numbers in operators' records with the Circular 22 criteria."""
@@ -94,6 +99,26 @@ def scan_cmd(
 
     if engine not in ("duckdb", "spark"):
         _fail(f"--engine must be duckdb or spark, not {engine!r}")
+    if parts:
+        if engine != "spark":
+            _fail("--parts: the executors write part files with --engine spark only")
+        from ictgov.antispam.rules import load_thresholds
+        from ictgov.antispam.spark import scan_spark_to
+
+        from pyspark.errors import AnalysisException
+
+        try:
+            with _errors(), _spinner(f"scanning {records} (spark, part files)"):
+                summary = scan_spark_to(str(records), str(out), str(subscribers) if subscribers else None,
+                                        load_thresholds(config))
+        except (ValueError, AnalysisException) as exc:  # an empty or unreadable canonical file
+            _fail(f"records: {str(exc).splitlines()[0]}")
+        if as_json:
+            sys.stdout.write(json.dumps(summary) + "\n")
+        else:
+            console.print(f"{summary['records']:,} records, {summary['numbers']:,} callers and senders, "
+                          f"[bold]{summary['flagged']:,} flagged[/] (spark, {summary['seconds']} s) -> {out}/")
+        return
     options = {}
     if engine == "duckdb":
         options = {"memory_limit": memory_limit, "threads": threads}
@@ -113,6 +138,23 @@ def scan_cmd(
                   f"[bold]{summary['flagged']:,} flagged[/] ({engine}, {summary['seconds']} s) -> {out}")
     for note in result.notes:
         console.print(f"note: {note}")
+
+
+@app.command("canonical")
+def canonical_cmd(
+    records: Path = typer.Argument(..., help="call and SMS records: CSV or Parquet (file, directory, glob)"),
+    out: Path = typer.Option(..., "--out", help="canonical Parquet for `scan --engine spark --parts`"),
+    subscribers: Path = typer.Option(None, "--subscribers", help="subscriber file: its canonical Parquet "
+                                     "is written beside, OUT.subscribers.parquet"),
+) -> None:
+    """Check and normalise records once (numbers in national form, Vietnam-time days) into the
+    Parquet that the Spark engine reads, to copy to the cluster's storage."""
+    from ictgov.antispam.records import write_canonical
+
+    with _errors(), _spinner(f"checking {records}"):
+        src = write_canonical(records, out, subscribers=subscribers)
+    extra = f" and {out}.subscribers.parquet" if subscribers else ""
+    console.print(f"{src.rows:,} records -> {out}{extra}")
 
 
 @app.command("sim-audit")

@@ -9,6 +9,11 @@ per-row job done at disk speed, which makes both engines read exactly the same r
 `features_frame` takes that canonical frame from anywhere (a cluster's own copy), so on a
 cluster only the per-number-day work below runs in Spark.
 
+`scan_spark` brings the result back to this process (the CLI's CSV, the tests).
+`scan_spark_to` leaves it where the executors are: it reads canonical records from shared
+storage (HDFS, S3, NFS), writes the per-number result and the flagged number-days there as
+part files, and brings back only counts — for results too large for the driver.
+
 Each step follows the SQL of `cdr.day_features_sql`, written again with the DataFrame
 API (so the test that compares the engines compares two implementations), while the
 criteria, score and reasons are the very SQL expressions of `rules` (`F.expr`).
@@ -30,7 +35,7 @@ from ictgov.antispam import records as rec
 from ictgov.antispam.cdr import SCHEMA, ScanResult, _empty, _typed
 from ictgov.antispam.rules import FEATURES, Thresholds, load_thresholds
 
-__all__ = ["features_frame", "get_session", "scan_spark"]
+__all__ = ["features_frame", "get_session", "scan_spark", "scan_spark_to"]
 
 _SESSION = None
 
@@ -224,3 +229,64 @@ def scan_spark(records: str | Path, subscribers: str | Path | None = None,
     return ScanResult(numbers.select([c for c in SCHEMA if c in numbers.columns]), days, "spark",
                       src.rows, rec.day_to_date(src.first_day), rec.day_to_date(src.last_day),
                       time.perf_counter() - started, th)
+
+
+def _csv_columns(df, columns: list[str]):
+    """The columns of the scan CSV (`cdr.write_scan_csv`): flagged as true/false, shares,
+    ratios and the score rounded to 4 decimals, a day as an ISO date."""
+    from pyspark.sql import functions as F
+
+    from ictgov.antispam.rules import FEATURES as KINDS
+
+    out = []
+    for c in columns:
+        if c == "flagged":
+            out.append(F.when(F.col(c), F.lit("true")).otherwise(F.lit("false")).alias(c))
+        elif c == "score" or KINDS.get(c) in ("share", "ratio"):
+            out.append(F.bround(F.col(c).cast("double"), 4).alias(c))  # half to even, as Polars
+        elif c == "day":
+            out.append(F.date_format(F.col(c), "yyyy-MM-dd").alias(c))
+        else:
+            out.append(F.col(c))
+    return df.select(*out)
+
+
+def scan_spark_to(canonical: str, out: str, subscribers: str | None = None,
+                  thresholds: Thresholds | None = None, *, spark=None) -> dict:
+    """Scan canonical records (Parquet written by `records.write_canonical`, anywhere Spark
+    reads: a path, hdfs://, s3a://) and let the executors write the result under `out`:
+    `out/numbers` (the scan CSV's columns, CSV part files with a header) and
+    `out/flagged_days`. Only counts come back to the driver. `subscribers` is the canonical
+    subscribers Parquet written beside the records, if any."""
+    from pyspark.sql import functions as F
+
+    from ictgov.antispam.cdr import DAY_COLUMNS, OUTPUT_COLUMNS
+
+    th = thresholds or load_thresholds()
+    started = time.perf_counter()
+    spark = spark or get_session()
+    r = spark.read.parquet(str(canonical))
+    bounds = r.agg(F.count(F.lit(1)).alias("rows"), F.min("d").alias("first"), F.max("d").alias("last")).first()
+    if not bounds["rows"]:
+        raise ValueError(f"records: {canonical} holds no record")
+    subs = spark.read.parquet(str(subscribers)) if subscribers is not None else None
+    day_scored = features_frame(r, subs, th, int(bounds["first"])).cache()
+    try:
+        numbers = _per_number(day_scored)
+        _csv_columns(numbers, OUTPUT_COLUMNS).write.mode("overwrite").option("header", True) \
+            .csv(f"{out}/numbers")
+        day = F.date_add(F.lit("1970-01-01").cast("date"), F.col("d")).alias("day")
+        flagged_days = day_scored.where("flagged").select("number", day, "score", "reasons", "operator",
+                                                         *FEATURES)
+        _csv_columns(flagged_days, DAY_COLUMNS).write.mode("overwrite").option("header", True) \
+            .csv(f"{out}/flagged_days")
+        counts = day_scored.agg(F.countDistinct("number").alias("numbers"),
+                                F.countDistinct(F.when(F.col("flagged"), F.col("number"))).alias("flagged"),
+                                F.sum(F.when(F.col("flagged"), 1).otherwise(0)).alias("flagged_days")).first()
+    finally:
+        day_scored.unpersist()
+    return {"records": int(bounds["rows"]), "numbers": int(counts["numbers"]), "flagged": int(counts["flagged"]),
+            "flagged_days": int(counts["flagged_days"] or 0),
+            "first_day": str(rec.day_to_date(int(bounds["first"]))),
+            "last_day": str(rec.day_to_date(int(bounds["last"]))), "engine": "spark",
+            "seconds": round(time.perf_counter() - started, 2), "out": str(out)}
