@@ -165,3 +165,16 @@ def test_figure_pages_kept_per_revision_show_each_visitor_their_own_layout(clien
         assert r.status_code in (200, 303), r.text
     assert "77.777" in client.get("/stats/ict_revenue_usd", params={"kind": "half"}).text
     assert "77,777" in client.get("/stats/ict_revenue_usd", params={"kind": "half", "lang": "en"}).text
+
+
+def test_the_2021_review_weighs_the_smedx_aim_against_the_published_figure(engine):
+    from ictgov.stats.report import build_review
+    from ictgov.stats.sample import load_sample
+
+    with session_scope(engine) as s:
+        load_sample(s)
+        review = build_review(s, "2021", "en")
+    aim = next(t for t in review.targets if t["code"] == "smedx_enterprises_reached_pub")
+    # about 37,000 SMEs reached by the end of 2021 against the plan's 50,000 a year
+    assert (aim["latest_period"], aim["latest"], aim["met"]) == ("2021", 37000, False)
+    assert aim["progress_pct"] == 74.0 and "50,000" in aim["label"]
