@@ -261,3 +261,16 @@ def test_computed_and_published_elements_are_defined_and_apart():
     assert len(shares) == 10 and abs(sum(shares) - 99.6) < 1e-9  # as published: 39.8 + 17 + ... + 0.1
     assert {k.removeprefix("smedx_usage_share_").removesuffix("_pub") for k in sep if "share" in k} \
         <= set(PLATFORM_GROUPS)
+
+
+def test_a_lead_from_the_public_list_carries_the_gaps_of_the_latest_assessment(db, people, provider):
+    staff = people[0]
+    mine = approved(db, provider, staff)
+    e = make_enterprise(db, CODES[0])
+    smedx_uptake.register_interest(db, e, mine)  # no assessment yet: a lead without gaps
+    assert smedx_uptake.gaps_of(db, smedx_uptake.leads(db, provider)[0]) == []
+    other = make_enterprise(db, CODES[1])
+    a = submitted_assessment(db, other)
+    u = smedx_uptake.register_interest(db, other, mine)  # from the public list: no assessment given
+    assert u.assessment_id == a.id
+    assert {g["criterion"] for g in smedx_uptake.gaps_of(db, u)} == {"erp", "crm"}

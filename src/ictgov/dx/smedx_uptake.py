@@ -129,9 +129,17 @@ def _check_platform(solution: Solution) -> None:
         raise UptakeError({"solution": "this platform is not listed in the programme"}, "smedx.why.not_listed")
 
 
-def _check_assessment(enterprise: Enterprise, assessment: Assessment | None) -> Assessment | None:
+def _check_assessment(session: Session, enterprise: Enterprise, assessment: Assessment | None) -> Assessment | None:
+    """The assessment that led to the platform: the one given (from its result page), else the
+    enterprise's latest submitted one (from the public list), so the provider's lead carries
+    the gaps whichever way the enterprise came."""
     if assessment is not None and assessment.enterprise_id != enterprise.id:
         raise UptakeError({"assessment": "not this enterprise's assessment"})
+    if assessment is None:
+        from ictgov.dx.assessments import submitted
+
+        done = [a for a in submitted(session, enterprise) if a.result]
+        assessment = done[-1] if done else None
     return assessment
 
 
@@ -139,7 +147,7 @@ def register_interest(session: Session, enterprise: Enterprise, solution: Soluti
                       assessment: Assessment | None = None, actor=None) -> Uptake:
     """The enterprise asks the provider to contact it about the platform."""
     _check_platform(solution)
-    _check_assessment(enterprise, assessment)
+    assessment = _check_assessment(session, enterprise, assessment)
     u = uptake_of(session, enterprise, solution)
     if u is not None:
         raise UptakeError({"solution": f"already recorded: stage {u.stage}"}, f"smedx.already.{u.stage}")
@@ -157,7 +165,7 @@ def start_trial(session: Session, enterprise: Enterprise, solution: Solution,
                 assessment: Assessment | None = None, actor=None, start: date | None = None) -> Uptake:
     """Start the free period (refused, with the reason, when the enterprise is not eligible)."""
     _check_platform(solution)
-    _check_assessment(enterprise, assessment)
+    assessment = _check_assessment(session, enterprise, assessment)
     u = uptake_of(session, enterprise, solution)
     el = free_period_eligibility(enterprise, solution, u)
     if not el.ok:
