@@ -178,3 +178,25 @@ def test_the_2021_review_weighs_the_smedx_aim_against_the_published_figure(engin
     # about 37,000 SMEs reached by the end of 2021 against the plan's 50,000 a year
     assert (aim["latest_period"], aim["latest"], aim["met"]) == ("2021", 37000, False)
     assert aim["progress_pct"] == 74.0 and "50,000" in aim["label"]
+
+
+def test_only_canonical_addresses_are_kept(client, engine):
+    # Junk or other spellings of the parameters get the same page but are never kept, so a
+    # crawler (or an attacker) cannot fill the memory with copies of one page.
+    from ictgov.stats import figures as figmod
+    from ictgov.stats.sample import load_sample
+
+    with session_scope(engine) as s:
+        load_sample(s)
+    figmod.clear_cache()
+    for path in ["/", "/?utm_source=x", "/?lang=en", "/stats/ict_revenue_usd", "/stats/ict_revenue_usd?kind=foo",
+                 "/stats/ict_revenue_usd?kind=year&kind=half", "/stats/ict_revenue_usd?period=2020&kind=year",
+                 "/review?period=2021h1", "/review?period=2021H1", "/stats?q="]:
+        assert client.get(path).status_code == 200, path
+    kept = {k for entry in figmod._RESULTS.values() for k in entry.memo if k[0] == "page"}
+    assert kept == {
+        ("page", "/", (), "vi"), ("page", "/", (), "en"),
+        ("page", "/stats/ict_revenue_usd", (), "en"),
+        ("page", "/stats/ict_revenue_usd", (("kind", "year"), ("period", "2020")), "en"),
+        ("page", "/review", (("period", "2021H1"),), "en"),
+    }

@@ -51,7 +51,7 @@ class FigureError(ValueError):
 # Beside the results each revision keeps a memo of what pages derive from them (a page's
 # cards, charts and review), so a page costs its derivation once per revision, not once per
 # request; it is bounded because its keys come from request parameters.
-MEMO_LIMIT = 4096
+MEMO_LIMIT = 2048
 # how long other pages keep using the figures while one of them rechecks the database
 RECHECK_GRACE_S = 2.0
 

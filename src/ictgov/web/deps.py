@@ -274,8 +274,14 @@ def flash(request: Request, key: str, level: str = "info", **kw: Any) -> None:
 _MISSING = object()
 
 
-def _page_key(request: Request) -> tuple[str, str, str, str]:
-    return "page", request.url.path, request.url.query, get_lang(request)
+def _page_key(request: Request, params: dict[str, str] | None = None) -> tuple:
+    """A kept page's key: its path, its parameters (but the language's) and its language."""
+    if params is None:
+        given = request.query_params.multi_items()
+        params = {k: v for k, v in given if k != "lang"}
+        if len(params) + sum(1 for k, _ in given if k == "lang") != len(given):
+            return ("page", request.url.path, "repeated parameters: never kept")
+    return "page", request.url.path, tuple(sorted(params.items())), get_lang(request)
 
 
 def _for_anyone(request: Request) -> bool:
@@ -285,13 +291,22 @@ def _for_anyone(request: Request) -> bool:
 
 
 def render_shared(request: Request, template: str, context: Callable[[], dict[str, Any]],
-                  keep: Callable[[Any, Callable[[], bytes]], bytes]) -> HTMLResponse:
+                  keep: Callable[[Any, Callable[[], bytes]], bytes],
+                  params: dict[str, str | None] | None = None) -> HTMLResponse:
     """A page that only shows published figures. A signed-in user (or a visitor with a message
     waiting) gets it rendered for them; every other visitor gets the same page for the same
     address and language, rendered once and kept by `keep` (`Figures.memo`: per revision of
-    the data). `shared_page` serves it from there."""
+    the data), from which `shared_page` serves it.
+
+    `params` are the query parameters as the route understood them, in their canonical form
+    (None: absent). A page is kept only when the request's parameters are exactly those, so
+    addresses that differ only by junk or by spelling ("?kind=foo", "?area=Hà Nội" for
+    "?area=01") are rendered but never fill the memory."""
     if not _for_anyone(request) or safe_user(request) is not None:
         return render(request, template, context())
+    canonical = {k: v for k, v in (params or {}).items() if v is not None}
+    if _page_key(request) != _page_key(request, canonical):
+        return render(request, template, context(), for_anyone=True)
     body = keep(_page_key(request), lambda: bytes(render(request, template, context(), for_anyone=True).body))
     return HTMLResponse(body, headers={"Vary": "Cookie"})
 

@@ -206,7 +206,7 @@ def _dashboard(request: Request, db: Session):
             "period_label": lambda p: parse_period(p).label(lang)})
 
     return render_shared(request, "stats/dashboard.html",
-                         lambda: {"prerendered": fig.memo(("dashboard", lang), content)}, fig.memo)
+                         lambda: {"prerendered": fig.memo(("dashboard", lang), content)}, fig.memo, {})
 
 
 @router.get("/stats", include_in_schema=False)
@@ -230,7 +230,7 @@ def _indicator_list(request: Request, db: Session, q: str):
 
     if key:  # a search: its own page
         return render(request, "stats/list.html", context())
-    return render_shared(request, "stats/list.html", context, fig.memo)
+    return render_shared(request, "stats/list.html", context, fig.memo, {})
 
 
 @router.get("/stats/upload", include_in_schema=False)
@@ -322,7 +322,8 @@ def _indicator_page(request: Request, db: Session, code: str, area: str, period:
 
     key = ("indicator", code, the_area.id, selected, kind, lang)
     return render_shared(request, "stats/indicator.html", lambda: {**ctx, "prerendered": fig.memo(key, content)},
-                         fig.memo)
+                         fig.memo, {"area": None if area == "VN" and "area" not in request.query_params
+                                    else the_area.code, "period": period and selected, "kind": kind})
 
 
 def _indicator_figures(fig: Figures, db: Session, code: str, the_area, selected: str | None,
@@ -387,7 +388,7 @@ def _review_page(request: Request, db: Session, period: str | None):
         raise _bad(exc) from exc
     return render_shared(request, "stats/review.html", lambda: {
         **page, "periods": periods, "period_label": lambda p: parse_period(p).label(lang),
-    }, fig.memo)
+    }, fig.memo, {"period": code if "period" in request.query_params else None})
 
 
 def _review_figures(fig: Figures, db: Session, period: str, lang: str) -> dict[str, Any]:
