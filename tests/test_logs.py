@@ -63,8 +63,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_server_logs_are_json_with_request_ids_and_no_personal_data(tmp_path):
-    """The real `ictgov serve`: a citizen's report with contacts, a lookup, an error page."""
+@pytest.mark.parametrize("workers", [1, 2])
+def test_server_logs_are_json_with_request_ids_and_no_personal_data(tmp_path, workers):
+    """The real `ictgov serve` (one process, or worker processes, which set their logging up
+    themselves): a citizen's report with contacts, a lookup, an error page."""
     env = {**os.environ, "ICTGOV_DATA_DIR": str(tmp_path), "ICTGOV_SECRET_KEY": "log-test",
            "ICTGOV_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
     ictgov = str(Path(sys.executable).parent / "ictgov")
@@ -72,11 +74,11 @@ def test_server_logs_are_json_with_request_ids_and_no_personal_data(tmp_path):
     port = _free_port()
     errlog = tmp_path / "server.log"
     with open(errlog, "w") as err:
-        server = subprocess.Popen([ictgov, "serve", "--port", str(port)], env=env,
+        server = subprocess.Popen([ictgov, "serve", "--port", str(port), "--workers", str(workers)], env=env,
                                   stdout=subprocess.DEVNULL, stderr=err)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while True:
             try:
                 httpx.get(base + "/healthz", timeout=1)
