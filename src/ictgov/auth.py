@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import ForeignKey, String, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
 from ictgov.db import Base, utcnow
 
@@ -209,7 +209,8 @@ TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 
 
 def user_for_token(session: Session, token: str) -> User | None:
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+    row = session.scalar(select(ApiToken).options(joinedload(ApiToken.user))
+                         .where(ApiToken.token_hash == _digest(token)))
     if row is None or row.revoked_at is not None or not row.user.is_active:
         return None
     # To the minute: a partner's gateway posting hundreds of reports a second would otherwise

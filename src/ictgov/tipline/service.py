@@ -28,6 +28,8 @@ _thresholds_applied: dict[str, int] = {}
 _last_report: dict[str, int] = {}
 # Per database: the highest report move the cached matcher has applied.
 _last_move: dict[str, int] = {}
+# Per database: the latest thresholds entry the cached matcher has looked at.
+_thresholds_seen: dict[str, int] = {}
 # Per database: the backend the cached matcher was built with.
 _backends: dict[str, str] = {}
 # Per database: when the latest verdict the cached matcher has indexed was published.
@@ -154,26 +156,50 @@ def matcher_for(session: Session) -> ClaimMatcher:
             matcher = _matchers[key] = ClaimMatcher(embedder=backend)
             _last_report[key] = 0
             _last_published.pop(key, None)
+            _thresholds_seen.pop(key, None)
             # the reports read next are in their current cases: only later moves matter
             _last_move[key] = session.scalar(select(func.max(ReportMove.id))) or 0
-        rows = _rows_after(session, _last_report.get(key, 0))
-        fresh = [(rid, cid, text, urls or (), verdict if state == "published" else None)
-                 for rid, cid, text, urls, state, verdict in rows if rid not in matcher]
-        if fresh:
-            # a report committed by this process may be added by its own commit meanwhile
-            matcher.add_many(fresh, skip_stored=True)
-        if rows:
-            _last_report[key] = rows[-1][0]
-        _apply_moves(session, key, matcher)
-        _index_published(session, key, matcher)
-        _apply_saved_thresholds(session, key, matcher)
+        # One question first: what is new since the last call. A busy intake usually finds
+        # only its own last report (already indexed at its commit), so the detailed queries
+        # below run when another process changed something.
+        newest_report, newest_move, newest_published, newest_setting = _newest(session)
+        if (newest_report or 0) > _last_report.get(key, 0):
+            rows = _rows_after(session, _last_report.get(key, 0))
+            fresh = [(rid, cid, text, urls or (), verdict if state == "published" else None)
+                     for rid, cid, text, urls, state, verdict in rows if rid not in matcher]
+            if fresh:
+                # a report committed by this process may be added by its own commit meanwhile
+                matcher.add_many(fresh, skip_stored=True)
+            if rows:
+                _last_report[key] = rows[-1][0]
+        if (newest_move or 0) > _last_move.get(key, 0):
+            _apply_moves(session, key, matcher)
+        if newest_published is not None and newest_published != _last_published.get(key):
+            _index_published(session, key, matcher)
+        if _thresholds_seen.get(key, -1) != (newest_setting or 0):
+            _apply_saved_thresholds(session, key, matcher)
+            _thresholds_seen[key] = newest_setting or 0
         return matcher
+
+
+def _newest(session: Session) -> tuple:
+    """The highest report id, move id, publication time and thresholds entry, in one query."""
+    from ictgov.audit import AuditEntry
+
+    return session.execute(select(
+        select(func.max(Report.id)).scalar_subquery(),
+        select(func.max(ReportMove.id)).scalar_subquery(),
+        select(func.max(Case.published_at)).where(Case.state == "published").scalar_subquery(),
+        select(func.max(AuditEntry.id)).where(AuditEntry.entity == THRESHOLDS_ENTITY,
+                                              AuditEntry.action == THRESHOLDS_ACTION).scalar_subquery(),
+    )).one()
 
 
 def forget(session: Session | None = None) -> None:
     """Drop the cached index (tests, or after bulk changes made outside this process)."""
     with _lock:
-        caches = (_matchers, _thresholds_applied, _last_report, _last_move, _backends, _last_published)
+        caches = (_matchers, _thresholds_applied, _thresholds_seen, _last_report, _last_move, _backends,
+                  _last_published)
         for cache in caches:
             if session is None:
                 cache.clear()
@@ -218,7 +244,16 @@ def _drop_pending(session: Session, transaction) -> None:
 def index_report(session: Session, matcher: ClaimMatcher, item: tuple) -> None:
     """Add a report (id, case id, text, urls, verdict) to `matcher` once it is committed. Another
     request's catch-up may have read it from the database first: then it is passed over."""
-    on_commit(session, lambda: matcher.add_many([item], skip_stored=True))
+    key = _key(session)
+
+    def add() -> None:
+        matcher.add_many([item], skip_stored=True)
+        with _lock:
+            # the next id after all those read: the catch-up has nothing to read for it
+            if _last_report.get(key) == item[0] - 1:
+                _last_report[key] = item[0]
+
+    on_commit(session, add)
 
 
 def mark_published(session: Session, case: Case) -> None:
