@@ -363,3 +363,19 @@ def test_teencode_variants_are_grouped_together():
     predicted = group([(i, t) for i, _, t in rows])
     scores = pairwise_scores({i: g for i, g, _ in rows}, predicted)
     assert scores["precision"] == 1.0 and scores["recall"] >= 0.95, scores
+
+
+def test_adding_the_text_just_matched_reuses_its_features_and_stores_the_same_row():
+    # The intake matches a report, stores it, then adds it: the add takes the features the
+    # match computed. The index must come out exactly as if the add had computed them.
+    claims = make_claims(300, seed=5)
+    reused, fresh = ClaimMatcher(), ClaimMatcher()
+    for i, text in enumerate(claims):
+        reused.match(text)
+        reused.add(i, i // 3, text)
+        fresh.add(i, i // 3, text)
+    assert not reused._recent  # every one was taken by its add
+    for probe in make_claims(40, seed=6) + claims[:20]:
+        a, b = reused.match(probe, k=5), fresh.match(probe, k=5)
+        assert [(m.item_id, m.method) for m in a] == [(m.item_id, m.method) for m in b]
+        assert [m.score for m in a] == pytest.approx([m.score for m in b], abs=1e-9)

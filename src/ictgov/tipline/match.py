@@ -52,6 +52,7 @@ import functools
 import math
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -222,6 +223,10 @@ _PRIME = (1 << 61) - 1
 _MASK32 = np.uint64(0xFFFFFFFF)
 
 
+# texts whose features `match` keeps for the `add` that usually follows
+_RECENT = 64
+
+
 def _locked(method):
     """Run a public method under the matcher's lock (the web app calls it from many threads)."""
 
@@ -386,6 +391,9 @@ class ClaimMatcher:
         self.buffer_rows_: list[sp.csr_matrix] = []
         self.buffer_gid_: list[int] = []
         self._buffer_cache: _Segment | None = None
+        # the features of the texts last matched, so adding the report just matched (the
+        # intake's pattern: match, store, add) does not compute them again
+        self._recent: OrderedDict[str, tuple[sp.csr_matrix, np.ndarray]] = OrderedDict()
         self.df_ = np.zeros(self.n_features, dtype=np.int64)
         self.n_alive_ = 0
         self.idf_ = np.ones(self.n_features, dtype=np.float32)
@@ -514,8 +522,7 @@ class ClaimMatcher:
         if not prepared:
             return
         folded = [p[2].folded for p in prepared]
-        counts = self.vectorizer_.counts(folded)
-        sigs = self._signatures(folded)
+        counts, sigs = self._features(folded)
         dense = self.dense_.encode(folded) if self.dense_ is not None else None
         g0 = len(self.item_ids_)
         self._grow(len(prepared))
@@ -567,6 +574,13 @@ class ClaimMatcher:
             if len(self.buffer_gid_) >= self.buffer_size:
                 self._seal_buffer()
         self._maybe_refresh_idf()
+
+    def _features(self, folded: list[str]) -> tuple[sp.csr_matrix, np.ndarray]:
+        """The n-gram counts and MinHash signatures of `folded`, reusing those just matched."""
+        if len(folded) == 1 and folded[0] in self._recent:
+            counts, sig = self._recent.pop(folded[0])
+            return counts, sig[None, :]
+        return self.vectorizer_.counts(folded), self._signatures(folded)
 
     def _add_df(self, counts: sp.csr_matrix, sign: int) -> None:
         if counts.shape[0] == 1:  # one row: its indices are distinct
@@ -857,6 +871,9 @@ class ClaimMatcher:
         idx, wq = self._query_vector(counts)
         # (2) near-duplicates by MinHash LSH, ranked by estimated Jaccard, re-scored by cosine
         sig = self._signatures([query.folded])[0]
+        self._recent[query.folded] = (counts, sig)
+        while len(self._recent) > _RECENT:
+            self._recent.popitem(last=False)
         lsh_keys = np.fromiter((g for g in self.lsh_.query(_Sig(sig)) if g not in found),
                                dtype=np.int64)
         scored: dict[int, tuple[float, Method]] = {}
