@@ -151,3 +151,23 @@ def test_catalogue_admin_and_recommendations_with_adoption(client, make_user, en
     section = client.get(f"{BASE}/danh-gia/{aid}/ket-qua").text.split('data-testid="solutions"')[1]
     assert "áp dụng từ" in section and f"/giai-phap/{sid}/ap-dung" not in section
     assert client.post(f"{BASE}/giai-phap/{sid}/ap-dung", data={"csrf_token": token}).status_code == 409
+
+
+def test_ministries_are_listed_in_the_groups_the_ministry_publishes(client, make_user, engine, areas):
+    # DTI 2021 as published: five units with public services, three without
+    published = [("BTC", 0.6321), ("BKHDT", 0.6126), ("BHXH", 0.5747), ("NHNN", 0.5406), ("BCT", 0.5219),
+                 ("VHL", 0.4736), ("VTV", 0.4192), ("TTXVN", 0.2737)]
+    text = "area,year,awareness,institutions,infrastructure,human_resources,cybersecurity,digital_government\n"
+    text += "".join(f"{code},2021,{v},{v},{v},{v},{v},{v}\n" for code, v in published)
+    make_user("ana", "analyst")
+    login(client, "ana")
+    assert 'data-testid="upload-done"' in upload(client, text, "bo_2021.csv", framework="dti-ministry-2022").text
+    page = client.get(f"{BASE}/dti", params={"framework": "dti-ministry-2022", "year": "2021"}).text
+    with_services, without = page.split('data-testid="ranking-group"')[1:3]
+    assert 'data-group="public_services"' in with_services and 'data-group="no_public_services"' in without
+    assert with_services.index('data-area="BTC"') < with_services.index('data-area="BCT"')
+    assert 'data-area="VHL"' not in with_services and 'data-area="VHL"' in without
+    vast = without.split('data-area="VHL"')[1].split("</tr>")[0]
+    assert '<td class="num">1</td>' in vast  # first of its group, sixth overall
+    assert "Ministries and agencies without public services" in client.get(
+        f"{BASE}/dti", params={"framework": "dti-ministry-2022", "year": "2021", "lang": "en"}).text

@@ -369,6 +369,7 @@ class DtiArea:
     rank_median: float | None = None
     published: Decimal | None = None
     published_differs: bool = False
+    group: str = ""  # the ranking group (ministries: with or without public services)
 
     def as_dict(self) -> dict[str, Any]:
         def f(x):
@@ -384,6 +385,7 @@ class DtiArea:
             "previous_index": f(self.previous_index), "change": f(self.change), "change_pct": self.change_pct,
             "previous_rank": self.previous_rank, "rank_change": self.rank_change,
             "published": f(self.published), "published_differs": self.published_differs,
+            "group": self.group,
         }
 
 
@@ -411,23 +413,27 @@ def compute(framework: IndexFramework, rows: Iterable[DtiRow], *, draws: int = 1
             seed: int | None = 0, interval: float = 0.9) -> DtiResult:
     """Index, rank, groups, change on the previous year and rank interval of every row.
 
-    Ranks and rank intervals are taken among the areas of the same year. `draws=0` skips the
-    uncertainty run. The default seed makes the printed intervals the same on every run.
+    Ranks and rank intervals are taken among the areas of the same year and, for ministries,
+    the same group (with or without public services, as the ministry publishes them).
+    `draws=0` skips the uncertainty run. The default seed makes the printed intervals the same
+    on every run.
     """
     p = framework.precision
-    by_year: dict[int, list[DtiArea]] = defaultdict(list)
+    groups = _ranking_groups(framework)
+    by_year: dict[tuple[int, str], list[DtiArea]] = defaultdict(list)
     for r in rows:
         exact = index_value(framework, r.values)
         rounded = _round(exact, p)
         published_differs = r.published is not None and abs(r.published - rounded) > Decimal(1).scaleb(-p) / 2
-        by_year[r.year].append(DtiArea(
+        group = groups.get(r.area_code, "")
+        by_year[(r.year, group)].append(DtiArea(
             line=r.line, area_code=r.area_code, area_name=r.area_name, area_input=r.area_input, year=r.year,
             values=dict(r.values), index_exact=exact, index=rounded,
             groups={k: _round(v, p) for k, v in group_scores(framework, r.values).items()},
-            published=r.published, published_differs=published_differs))
+            published=r.published, published_differs=published_differs, group=group))
 
     weights = np.array([float(i.points) for i in framework.scored])
-    for done, (year, areas) in enumerate(by_year.items()):
+    for done, ((year, _group), areas) in enumerate(by_year.items()):
         progress(0.1 + 0.85 * done / len(by_year), f"{year}: {draws} draws" if draws else str(year))
         ranks = competition_ranks(np.array([float(a.index) for a in areas]))
         for a, rank in zip(areas, ranks, strict=True):
@@ -451,12 +457,31 @@ def compute(framework: IndexFramework, rows: Iterable[DtiRow], *, draws: int = 1
             a.change_pct = round(float(a.change / before.index * 100), 2) if before.index else None
             a.rank_change = before.rank - a.rank
 
+    per_year: dict[int, list[DtiArea]] = defaultdict(list)
+    for (year, _group), areas in sorted(by_year.items(), key=lambda kv: (kv[0][0], group_order(kv[0][1]))):
+        per_year[year].extend(areas)
     averages = {y: _round(sum((a.index for a in areas), Decimal(0)) / len(areas), p)
-                for y, areas in sorted(by_year.items())}
+                for y, areas in sorted(per_year.items())}
     settings = ({"draws": draws, "perturb": perturb, "seed": seed, "interval": interval} if draws else None)
     return DtiResult(framework=framework.identity(),
-                     areas=[a for y in sorted(by_year) for a in by_year[y]],
+                     areas=[a for y in sorted(per_year) for a in per_year[y]],
                      uncertainty=settings, averages=averages)
+
+
+# the order the ministry publishes its groups in; a unit without a group comes last
+RANKING_GROUPS = ("public_services", "no_public_services", "")
+
+
+def group_order(group: str) -> int:
+    return RANKING_GROUPS.index(group) if group in RANKING_GROUPS else len(RANKING_GROUPS)
+
+
+def _ranking_groups(framework: IndexFramework) -> dict[str, str]:
+    if framework.unit != "ministry":
+        return {}
+    from ictgov.stats.areas import dti_groups
+
+    return dti_groups()
 
 
 def run(data: bytes | str, framework: IndexFramework, *, resolver: _Resolver | None = None, source: str = "",

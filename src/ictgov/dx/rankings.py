@@ -89,8 +89,12 @@ def detail(session: Session, framework_id: str, area_code: str) -> list[DtiResul
 
 
 def public_row(r: DtiResult) -> dict[str, Any]:
-    """What the public ranking shows of an area (no indicator detail)."""
-    return {"area": r.area_code, "area_name": r.area_name, "year": r.year, "index": r.index, "rank": r.rank,
+    """What the public ranking shows of an area (no indicator detail); `group` is the ranking
+    group of a ministry ("" for provinces), within which its rank is taken."""
+    from ictgov.stats.areas import dti_groups
+
+    return {"area": r.area_code, "area_name": r.area_name, "year": r.year, "group": dti_groups().get(r.area_code, ""),
+            "index": r.index, "rank": r.rank,
             "rank_interval": None if r.rank_low is None else [r.rank_low, r.rank_high],
             "previous_index": r.previous_index, "change": r.change, "rank_change": r.rank_change}
 

@@ -19,6 +19,7 @@ unit 24, and "Hà Giang" in 2026 is an error that says where it went. The facts 
 from __future__ import annotations
 
 import csv
+import functools
 import difflib
 import re
 from collections import defaultdict
@@ -160,6 +161,13 @@ def reference_specs() -> list[AreaSpec]:
         for r in _rows("reporting_units.csv")
     ]
     return specs
+
+
+@functools.cache
+def dti_groups() -> dict[str, str]:
+    """The group the ministry-level DTI ranks each reporting unit in (`dti_group` of
+    reporting_units.csv: public_services, no_public_services); units without one are absent."""
+    return {r["code"]: r["dti_group"] for r in _rows("reporting_units.csv") if r.get("dti_group")}
 
 
 def reference_successions() -> list[tuple[str, str, float, date]]:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from ictgov import jobs
 from ictgov.auth import User
 from ictgov.dx import assessments as asm
-from ictgov.dx import catalogue, charts, dti_job, enterprises, rankings, smedx_uptake
+from ictgov.dx import catalogue, charts, dti, dti_job, enterprises, rankings, smedx_uptake
 from ictgov.dx.dti import DtiInputError, LineError
 from ictgov.dx.enterprises import EnterpriseError
 from ictgov.dx.framework import EnterpriseFramework, available
@@ -225,6 +225,10 @@ register({
     "dx.dti.year": ("Năm", "Year"),
     "dx.dti.rank": ("Hạng", "Rank"),
     "dx.dti.area": ("Tỉnh, thành phố", "Province"),
+    "dx.dti.group.public_services": ("Bộ, ngành có cung cấp dịch vụ công", "Ministries and agencies providing public services"),
+    "dx.dti.group.no_public_services": ("Bộ, ngành không cung cấp dịch vụ công",
+                                        "Ministries and agencies without public services"),
+    "dx.dti.group.": ("Chưa xác định nhóm", "Group not stated"),
     "dx.dti.index": ("Chỉ số DTI", "DTI index"),
     "dx.dti.interval": ("Khoảng hạng", "Rank interval"),
     "dx.dti.interval_help": ("Khoảng hạng: hạng từ phân vị 5 đến 95 khi trọng số các chỉ số chính thay đổi ngẫu "
@@ -701,9 +705,15 @@ def dti_ranking(request: Request, db: SessionDep, lang: LangDep, user: OptionalU
                 framework: str | None = None, year: int | None = None):
     data = _ranking_data(db, framework, year)
     public = [rankings.public_row(r) for r in data["rows"]]
+    # ministries are ranked in the groups the ministry publishes (with and without public
+    # services): one table each, ranks taken within it
+    present = {r["group"] for r in public}
+    sections = [(g, [r for r in public if r["group"] == g])
+                for g in sorted(present, key=dti.group_order)]
     uploader = db.get(User, data["upload"].created_by_id) if data["upload"] and data["upload"].created_by_id else None
     return render(request, "dx/ranking.html", {
-        **data, "public": public, "chart": charts.ranking_bars(public, lang) if public else None,
+        **data, "public": public, "sections": sections,
+        "chart": charts.ranking_bars(public, lang) if public else None,
         "uploader": uploader.full_name or uploader.username if uploader else "—",
     })
 
