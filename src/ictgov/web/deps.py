@@ -92,7 +92,9 @@ templates.env.filters["datetime"] = _datetime_filter
 # --- settings and database -------------------------------------------------------------
 
 
-def get_settings_dep(request: Request) -> Settings:
+# Dependencies that do no blocking work are `async def`: FastAPI runs a plain `def` dependency
+# in the threadpool, a hop (and a wait for a free thread under load) for nothing.
+async def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -190,7 +192,7 @@ def get_optional_user(request: Request, db: SessionDep) -> User | None:
 OptionalUser = Annotated[User | None, Depends(get_optional_user)]
 
 
-def get_current_user(user: OptionalUser) -> User:
+async def get_current_user(user: OptionalUser) -> User:
     if user is None:
         raise LoginRequired()
     return user
@@ -219,7 +221,7 @@ def require(perm: str, **scope: str | Callable[[Request], str | None] | None) ->
     if unknown:
         raise ValueError(f"require({perm!r}): unknown scope {sorted(unknown)}")
 
-    def dependency(request: Request, user: OptionalUser) -> User | None:
+    async def dependency(request: Request, user: OptionalUser) -> User | None:
         values = {k: (v(request) if callable(v) else v) for k, v in scope.items()}
         return ensure(user, perm, **values)
 
@@ -257,7 +259,11 @@ def get_lang(request: Request) -> str:
     return getattr(request.state, "lang", None) or i18n.DEFAULT_LANG
 
 
-LangDep = Annotated[str, Depends(get_lang)]
+async def _lang_dep(request: Request) -> str:
+    return get_lang(request)
+
+
+LangDep = Annotated[str, Depends(_lang_dep)]
 
 
 # --- pages --------------------------------------------------------------------------------
