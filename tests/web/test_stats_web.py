@@ -193,7 +193,7 @@ def test_only_canonical_addresses_are_kept(client, engine):
                  "/stats/ict_revenue_usd?kind=year&kind=half", "/stats/ict_revenue_usd?period=2020&kind=year",
                  "/review?period=2021h1", "/review?period=2021H1", "/stats?q="]:
         assert client.get(path).status_code == 200, path
-    kept = {k for entry in figmod._RESULTS.values() for k in entry.memo if k[0] == "page"}
+    kept = {k[:4] for entry in figmod._RESULTS.values() for k in entry.memo if k[0] == "page"}
     assert kept == {
         ("page", "/", (), "vi"), ("page", "/", (), "en"),
         ("page", "/stats/ict_revenue_usd", (), "en"),

@@ -231,3 +231,28 @@ def test_reach_figure_is_stored_and_raises_the_case_priority(client, engine, mak
         cases = queue(s)
         # same category, one report each: the one seen 25,000 times comes first
         assert cases[0].reports[0].reach == 25000 and cases[0].priority > cases[1].priority
+
+
+def test_public_verdict_pages_are_kept_until_the_centre_changes(client, engine, make_user):
+    # A verdict that spreads sends many visitors to one page: they get it without a query,
+    # and a new publication or correction shows on the next one.
+    from ictgov.web import kept
+
+    assert post_report(client).status_code == 303
+    slug = _publish_the_case(engine, make_user)
+    kept.TIPLINE.clear()
+    first = client.get(f"/tin-gia/{slug}")
+    assert first.status_code == 200
+    assert any(k[1] == f"/tin-gia/{slug}" for k in kept.TIPLINE._pages)
+    assert kept.TIPLINE.get(next(k for k in kept.TIPLINE._pages if k[1] == f"/tin-gia/{slug}"),
+                            recheck_s=3600) == first.content
+    with session_scope(engine) as s:
+        case = s.scalar(select(Case).where(Case.slug == slug))
+        case.summary = "Nội dung đính chính mới của trung tâm"
+    again = client.get(f"/tin-gia/{slug}")
+    assert "Nội dung đính chính mới của trung tâm" in again.text  # this process wrote: not kept
+    assert client.get("/tin-gia/thong-ke").status_code == 200 and client.get("/tin-gia").status_code == 200
+    assert client.get("/tin-gia", params={"category": "nonsense"}).status_code == 200
+    paths = {(k[1], k[2]) for k in kept.TIPLINE._pages}
+    assert ("/tin-gia", ()) in paths and ("/tin-gia/thong-ke", ()) in paths
+    assert not any(p == "/tin-gia" and params for p, params in paths)  # junk category: not kept

@@ -19,9 +19,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import polars as pl
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.orm import Session
 
 from ictgov.stats import formulas as fx
@@ -30,6 +29,7 @@ from ictgov.stats.indicators import Catalog
 from ictgov.stats.models import Area, AreaSuccession, DataElement, Observation, Target, ValidationRule
 from ictgov.stats.periods import PeriodError, parse_period
 from ictgov.stats.units import is_level_unit
+from ictgov.writes import TableWrites
 
 # Published and computed growth are "the same" when they agree to this many percentage points.
 GROWTH_TOLERANCE_PP = 0.5
@@ -78,43 +78,15 @@ _RESULTS: dict[tuple[str, str], _Cached] = {}
 _RESULTS_LOCK = threading.Lock()
 _MEMO_LOCK = threading.Lock()
 
-# Statements of this process that change what figures depend on. Counting them lets a page
-# trust its cached figures without asking the database (see `Figures.for_page`); a write by
-# another process is seen when the recheck interval has passed.
-_TABLES = ("observations", "data_elements", "indicators", "areas", "area_successions", "targets",
-           "validation_rules")
-_WRITES = [0]
-_WRITES_LOCK = threading.Lock()
-_WROTE = "ictgov_figures_wrote"
-
-
-def _count_write() -> None:
-    with _WRITES_LOCK:
-        _WRITES[0] += 1
-
-
-def _is_write(statement: str) -> bool:
-    head = statement.lstrip()[:6].upper()
-    return head in ("INSERT", "UPDATE", "DELETE") and any(t in statement for t in _TABLES)
-
-
-@event.listens_for(SAEngine, "before_cursor_execute")
-def _note_write(conn, _cursor, statement, _params, _context, _executemany) -> None:
-    if _is_write(statement):
-        conn.info[_WROTE] = True
-        _count_write()
-
-
-@event.listens_for(SAEngine, "commit")
-@event.listens_for(SAEngine, "rollback")
-def _note_end(conn) -> None:
-    # the transaction's writes become visible (or vanish): whatever was cached during it is stale
-    if conn.info.pop(_WROTE, False):
-        _count_write()
+# This process's writes to what figures depend on: while there are none, a page may trust its
+# cached figures without asking the database (see `Figures.for_page`); a write by another
+# process is seen when the recheck interval has passed.
+_WRITES = TableWrites("figures", ("observations", "data_elements", "indicators", "areas", "area_successions",
+                                  "targets", "validation_rules"))
 
 
 def _wrote_in_transaction(session: Session) -> bool:
-    return bool(session.connection().info.get(_WROTE))
+    return _WRITES.wrote_in(session.connection())
 
 
 def _copy_row(obj: Any) -> Any:
@@ -208,7 +180,7 @@ class Figures:
         """The figures of the data as `session` sees it (its own uncommitted writes included)."""
         if boundaries not in BOUNDARIES:
             raise FigureError(f"boundaries: {boundaries!r} must be one of {', '.join(BOUNDARIES)}")
-        writes = _WRITES[0]
+        writes = _WRITES.count
         catalog = Catalog.load(session)
         areas = {a.id: a for a in session.scalars(select(Area))}
         parents = _parents(areas)
@@ -259,7 +231,7 @@ class Figures:
             recheck_s = get_settings().figures_recheck_s
         with _RESULTS_LOCK:
             cached = _RESULTS.get(key)
-        if cached is None or cached.catalog is None or cached.checked_writes != _WRITES[0]:
+        if cached is None or cached.catalog is None or cached.checked_writes != _WRITES.count:
             return None
         now = time.monotonic()
         if now - cached.checked_at >= recheck_s:

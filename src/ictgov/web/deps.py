@@ -281,13 +281,15 @@ _MISSING = object()
 
 
 def _page_key(request: Request, params: dict[str, str] | None = None) -> tuple:
-    """A kept page's key: its path, its parameters (but the language's) and its language."""
+    """A kept page's key: its path, its parameters (but the language's), its language and the
+    database it shows."""
     if params is None:
         given = request.query_params.multi_items()
         params = {k: v for k, v in given if k != "lang"}
         if len(params) + sum(1 for k, _ in given if k == "lang") != len(given):
             return ("page", request.url.path, "repeated parameters: never kept")
-    return "page", request.url.path, tuple(sorted(params.items())), get_lang(request)
+    return ("page", request.url.path, tuple(sorted(params.items())), get_lang(request),
+            request.app.state.figures_key[0])
 
 
 def _for_anyone(request: Request) -> bool:
@@ -317,15 +319,21 @@ def render_shared(request: Request, template: str, context: Callable[[], dict[st
     return HTMLResponse(body, headers={"Vary": "Cookie"})
 
 
-async def shared_page(request: Request, build: Callable[[Request, Session], Response]) -> Response:
+async def shared_page(request: Request, build: Callable[[Request, Session], Response],
+                      kept: Callable[[Any], bytes | None] | None = None, perm: str | None = None) -> Response:
     """Serve a page made with `render_shared`: for a visitor who is not signed in, the page
     kept for the current figures, on the event loop with no thread and no database query;
     else `build(request, session)` in the threadpool, with a unit of work like `SessionDep`'s.
     The page asks for a thread only when it has work to do: a busy dashboard then costs
-    about what /healthz costs."""
-    if _for_anyone(request):
-        fig = Figures.trusted(request.app.state.figures_key)
-        body = fig.kept(_page_key(request)) if fig is not None else None
+    about what /healthz costs. `kept` looks a page up elsewhere than in the figures' memo
+    (`web.kept.KeptPages.get`); `perm` is the permission the page needs, which the kept page
+    is served on when a visitor who is not signed in holds it (`build` checks it otherwise)."""
+    if _for_anyone(request) and (perm is None or permissions.can(None, perm)):
+        if kept is None:
+            fig = Figures.trusted(request.app.state.figures_key)
+            body = fig.kept(_page_key(request)) if fig is not None else None
+        else:
+            body = kept(_page_key(request))
         if body is not None:
             return HTMLResponse(body, headers={"Vary": "Cookie"})
     return await run_in_threadpool(_in_unit_of_work, request, build)

@@ -26,6 +26,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.routing import APIRoute
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from ictgov.tipline import figures as tfig
@@ -51,7 +52,9 @@ from ictgov.tipline.ratelimit import ReportLimits
 from ictgov.tipline.service import matcher_for
 from ictgov.web.routes.tipline import commit_report
 from ictgov.tipline.workflow import VERDICT_LABELS
-from ictgov.web.deps import LangDep, SessionDep, SettingsDep, get_lang, render, require
+from ictgov.web import kept
+from ictgov.web.deps import (LangDep, SessionDep, SettingsDep, ensure, get_lang, load_user, render, render_shared,
+                             require, shared_page)
 from ictgov.web.i18n import register, t
 
 # Five files of 5 MB each, plus the text fields and the multipart framing, with room to spare.
@@ -499,19 +502,39 @@ def receipt_page(request: Request, db: SessionDep, lang: LangDep, receipt: str):
 # --- verdicts --------------------------------------------------------------------------------
 
 
-@router.get("/tin-gia", include_in_schema=False, dependencies=[require("tipline.report")])
-def verdict_list(request: Request, db: SessionDep, lang: LangDep, q: str = "", category: str = ""):
+# The public pages of verdicts and figures are async: a visitor who is not signed in gets the
+# page kept since the last change (web.kept.TIPLINE) without a thread; the work, when there is
+# some, runs in the threadpool (deps.shared_page), where the permission is checked as before.
+
+
+def _public(request: Request, db: Session) -> str:
+    ensure(load_user(request, db), "tipline.report")
+    return get_lang(request)
+
+
+@router.get("/tin-gia", include_in_schema=False)
+async def verdict_list(request: Request, q: str = "", category: str = ""):
+    return await shared_page(request, lambda request, db: _verdict_list(request, db, q, category),
+                             kept=kept.TIPLINE.get, perm="tipline.report")
+
+
+def _verdict_list(request: Request, db: Session, q: str, category: str):
+    lang = _public(request, db)
     q = q.strip()[:200]
     category = category if category in CATEGORIES else ""
     found = search_verdicts(db, q, limit=VERDICT_LIST_LIMIT * (4 if category else 1))
     if category:
         found = [c for c in found if c.category == category]
     found = found[:VERDICT_LIST_LIMIT]
-    return render(request, "tipline/public/verdicts.html", {
+    context = {
         "q": q, "category": category,
         "categories": _options("tipline.public.category", CATEGORIES, lang),
         "verdicts": [_verdict_view(c, lang) for c in found],
-    })
+    }
+    if q:  # a search: its own page
+        return render(request, "tipline/public/verdicts.html", context)
+    return render_shared(request, "tipline/public/verdicts.html", lambda: context, kept.TIPLINE.keep,
+                         {"category": category or None})
 
 
 @router.get("/tin-gia/feed.atom", include_in_schema=False, dependencies=[require("tipline.report")])
@@ -520,16 +543,21 @@ def verdict_feed(request: Request, db: SessionDep, lang: LangDep):
     return Response(body, media_type=ATOM_MEDIA_TYPE)
 
 
-@router.get("/tin-gia/thong-ke", include_in_schema=False, dependencies=[require("tipline.report")])
-def stats_page(request: Request, db: SessionDep, lang: LangDep):
+@router.get("/tin-gia/thong-ke", include_in_schema=False)
+async def stats_page(request: Request):
+    return await shared_page(request, _stats_page, kept=kept.TIPLINE.get, perm="tipline.report")
+
+
+def _stats_page(request: Request, db: Session):
+    lang = _public(request, db)
     fig = tfig.public_figures(db)
-    return render(request, "tipline/public/stats.html", {
+    return render_shared(request, "tipline/public/stats.html", lambda: {
         "fig": fig, "specs": tfig.charts(fig, lang),
         "by_category": tfig.category_table(fig), "by_month": tfig.month_table(fig),
         "channels": list(fig["reports"]["by_channel"].items()),
         "verdicts": VERDICTS,
         "month_label": (lambda m: f"{m[5:]}/{m[:4]}") if lang == "vi" else (lambda m: m),
-    })
+    }, kept.TIPLINE.keep, {})
 
 
 @router.get("/api/tipline/stats", dependencies=[require("tipline.report")])
@@ -539,16 +567,23 @@ def api_stats(db: SessionDep) -> dict[str, Any]:
     return tfig.public_figures(db)
 
 
-@router.get("/tin-gia/{slug}", include_in_schema=False, dependencies=[require("tipline.report")])
-def verdict_page(request: Request, db: SessionDep, lang: LangDep, slug: str):
+@router.get("/tin-gia/{slug}", include_in_schema=False)
+async def verdict_page(request: Request, slug: str):
+    return await shared_page(request, lambda request, db: _verdict_page(request, db, slug),
+                             kept=kept.TIPLINE.get, perm="tipline.report")
+
+
+def _verdict_page(request: Request, db: Session, slug: str):
+    lang = _public(request, db)
     case = _published(db, slug)
     if case is None:
         raise HTTPException(404, "tipline.public.verdict.not_found")
     sources = [{"text": s, "link": s if str(s).lower().startswith(("http://", "https://")) else None}
                for s in (case.sources or [])]
-    return render(request, "tipline/public/verdict.html", {
+    context = {
         **_verdict_view(case, lang),
         "sources": sources,
         "claim_review": claim_review(case, base_url=str(request.base_url), lang=lang),
         "list_url": "/tin-gia?" + urlencode({"category": case.category}),
-    })
+    }
+    return render_shared(request, "tipline/public/verdict.html", lambda: context, kept.TIPLINE.keep, {})
