@@ -244,29 +244,27 @@ def by_parts(sql: str, key: str, parts: int) -> str:
 def out_in_sql(th: Thresholds, parts: int = 1) -> list[str]:
     """The passes over every record that group by many keys: (caller, callee, day) triples
     (for the distinct recipients, the counts received and the first contacts; a triple
-    table is smaller than the records: people call the same people), and the caller's
-    counts per day straight from the records (few groups, so cheap: the triples stay
-    narrow); each in `parts` parts by number (`parts_for`)."""
-    tri = by_parts("SELECT a, b, d, count(*) AS n, count(*) FILTER (WHERE sms) AS sms, min(t) AS first_t "
-                   "FROM _recs WHERE {part} GROUP BY a, b, d", "a", parts)
-    out = by_parts(f"""SELECT a AS number, d,
-                         count(*) FILTER (WHERE NOT sms) AS calls_out,
-                         count(*) FILTER (WHERE sms) AS sms_out,
-                         count(*) FILTER (WHERE NOT sms AND dur < {th.short_call_s}) AS short_calls,
-                         count(h) FILTER (WHERE sms) AS sms_hashed,
-                         min(op) AS op
-                  FROM _recs WHERE {{part}} GROUP BY a, d""", "a", parts)
-    recipients = by_parts("SELECT a, d, count(*) AS recipients FROM tri WHERE {part} GROUP BY a, d",
-                          "a", parts)
+    table is smaller than the records: people call the same people), carrying the counts
+    that the caller's day needs, which are then summed from the triples rather than
+    grouped again from the records; each in `parts` parts by number (`parts_for`)."""
+    tri = by_parts(f"""SELECT a, b, d, count(*) AS n, count(*) FILTER (WHERE sms) AS sms,
+                         min(t) AS first_t,
+                         count(*) FILTER (WHERE NOT sms AND dur < {th.short_call_s}) AS short,
+                         count(h) FILTER (WHERE sms) AS hashed, min(op) AS op
+                  FROM _recs WHERE {{part}} GROUP BY a, b, d""", "a", parts)
+    out = by_parts("""SELECT a AS number, d,
+                         CAST(sum(n - sms) AS BIGINT) AS calls_out,
+                         CAST(sum(sms) AS BIGINT) AS sms_out,
+                         CAST(sum(short) AS BIGINT) AS short_calls,
+                         CAST(sum(hashed) AS BIGINT) AS sms_hashed,
+                         min(op) AS op,
+                         count(*) AS recipients
+                  FROM tri WHERE {part} GROUP BY a, d""", "a", parts)
     received = by_parts("SELECT b AS number, d, sum(n - sms) AS calls_in, sum(sms) AS sms_in "
                         "FROM tri WHERE {part} GROUP BY b, d", "b", parts)
     return [
         f"CREATE OR REPLACE TEMP TABLE tri AS {tri}",
-        f"""CREATE OR REPLACE TEMP TABLE out_day AS
-            SELECT o.*, r.recipients
-            FROM ({out}) o
-            JOIN ({recipients}) r
-              ON r.a = o.number AND r.d = o.d""",
+        f"CREATE OR REPLACE TEMP TABLE out_day AS {out}",
         f"CREATE OR REPLACE TEMP TABLE in_day AS {received}",
     ]
 
