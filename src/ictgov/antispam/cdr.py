@@ -216,6 +216,7 @@ def day_features_sql(th: Thresholds, first_day: int, src: rec.Source,
 
 # Rows of records per part of a grouping with many groups (see `parts_for`).
 ROWS_PER_PART = 4_000_000
+MAX_PARTS = 8
 
 
 def parts_for(rows: int) -> int:
@@ -224,9 +225,10 @@ def parts_for(rows: int) -> int:
     One grouping of 20 M records into 12 M (caller, callee, day) groups took half again as
     long as the same grouping done in four parts by the caller's id, one after the other (the
     parts' tables are smaller; each part reads the records again, which costs little): the
-    groupings by number are split so that a part has about ROWS_PER_PART records."""
+    groupings by number are split so that a part has about ROWS_PER_PART records, in at most
+    MAX_PARTS parts (every part reads all the records again)."""
     parts = 1
-    while parts * ROWS_PER_PART < rows and parts < 64:
+    while parts * ROWS_PER_PART < rows and parts < MAX_PARTS:
         parts *= 2
     return parts
 
