@@ -171,6 +171,29 @@ def test_detection_quality_without_subscriber_file(simulated):
     assert q["recall"] >= 0.9 and q["precision"] >= 0.95 and q["ordinary_flagged"] == 0, q
 
 
+def test_groupings_in_parts_give_the_same_result(simulated, tmp_path, monkeypatch):
+    # Big files are grouped in parts by number (`cdr.parts_for`); every part count gives
+    # the very same result, numbers without a national form (negative ids) included.
+    from ictgov.antispam import cdr
+
+    with_names = tmp_path / "records.csv"
+    with_names.write_text(
+        "a_number,b_number,start_time,kind,duration_s,content\n"
+        + "".join(f"{a},{b},2026-01-05T08:{k:02d}:00,sms,0,Vay {k}tr\n" for k, (a, b) in enumerate(
+            [("VIETTEL", "0987654321"), ("+1 415 555 0100", "0123"), ("0912345678", "VIETTEL")] * 7)),
+        encoding="utf-8")
+    for records, subscribers in ((simulated / "records.parquet", simulated / "subscribers.csv"),
+                                 (with_names, None)):
+        whole = scan(records, subscribers, recipients=5)
+        assert cdr.parts_for(whole.rows) == 1
+        for rows_per_part in (whole.rows // 3, 1):  # 4 parts, then the most allowed
+            monkeypatch.setattr(cdr, "ROWS_PER_PART", rows_per_part)
+            parts = scan(records, subscribers, recipients=5)
+            assert parts.numbers.equals(whole.numbers) and parts.days.equals(whole.days)
+            assert parts.recipients == whole.recipients
+        monkeypatch.setattr(cdr, "ROWS_PER_PART", 4_000_000)
+
+
 def test_simulation_is_deterministic(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     spec = SimSpec(subscribers=300, days=2, spammers=0.05, seed=4)

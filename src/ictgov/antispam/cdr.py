@@ -45,9 +45,12 @@ from ictgov.antispam.rules import FEATURES, Thresholds, load_thresholds
 
 __all__ = [
     "OUTPUT_COLUMNS",
+    "ROWS_PER_PART",
     "ScanResult",
+    "by_parts",
     "day_features_query",
     "day_features_sql",
+    "parts_for",
     "scan",
     "scan_duckdb",
     "write_scan_csv",
@@ -104,7 +107,7 @@ def write_scan_csv(numbers: pl.DataFrame, path: str | Path) -> None:
 
 
 def day_features_sql(th: Thresholds, first_day: int, src: rec.Source,
-                     with_subscribers: bool) -> list[str]:
+                     with_subscribers: bool, parts: int = 1) -> list[str]:
     """Statements that leave the table `day_scored` (per number id and day: features, the
     criteria met, score, flagged; the reasons are written only for the rows shown, by
     PER_NUMBER_SQL and FLAGGED_DAYS_SQL) from the tables of `out_in_sql` and `_recs` (and the
@@ -159,8 +162,9 @@ def day_features_sql(th: Thresholds, first_day: int, src: rec.Source,
         # Templates. A template sent once that day has one sender: only templates sent at
         # least twice are counted, found by grouping on the template and day (integers or
         # short keys) rather than on the sender.
-        """CREATE OR REPLACE TEMP TABLE tpl_keys AS
-            SELECT h, d FROM _recs WHERE sms AND h IS NOT NULL GROUP BY h, d HAVING count(*) >= 2""",
+        "CREATE OR REPLACE TEMP TABLE tpl_keys AS " + by_parts(
+            "SELECT h, d FROM _recs WHERE sms AND h IS NOT NULL AND {part} "
+            "GROUP BY h, d HAVING count(*) >= 2", "hash(h)", parts),
         """CREATE OR REPLACE TEMP TABLE sender_tpl AS
             SELECT r.a AS number, r.d, r.h, count(*) AS n
             FROM _recs r SEMI JOIN tpl_keys k ON r.h = k.h AND r.d = k.d
@@ -210,30 +214,60 @@ def day_features_sql(th: Thresholds, first_day: int, src: rec.Source,
     ]
 
 
-def out_in_sql(th: Thresholds) -> list[str]:
+# Rows of records per part of a grouping with many groups (see `parts_for`).
+ROWS_PER_PART = 4_000_000
+MAX_PARTS = 8
+
+
+def parts_for(rows: int) -> int:
+    """In how many parts to split the groupings with many groups (a power of two).
+
+    One grouping of 20 M records into 12 M (caller, callee, day) groups took half again as
+    long as the same grouping done in four parts by the caller's id, one after the other (the
+    parts' tables are smaller; each part reads the records again, which costs little): the
+    groupings by number are split so that a part has about ROWS_PER_PART records, in at most
+    MAX_PARTS parts (every part reads all the records again)."""
+    parts = 1
+    while parts * ROWS_PER_PART < rows and parts < MAX_PARTS:
+        parts *= 2
+    return parts
+
+
+def by_parts(sql: str, key: str, parts: int) -> str:
+    """`sql`, a grouping whose groups each have one value of the integer `key`, once per
+    part of the key's values (`{part}` in `sql` is where that condition goes), as one
+    UNION ALL: the same rows as the grouping done at once."""
+    if parts <= 1:
+        return sql.format(part="TRUE")
+    return "\n UNION ALL ".join(f"({sql.format(part=f'({key} & {parts - 1}) = {k}')})"
+                               for k in range(parts))
+
+
+def out_in_sql(th: Thresholds, parts: int = 1) -> list[str]:
     """The passes over every record that group by many keys: (caller, callee, day) triples
     (for the distinct recipients, the counts received and the first contacts; a triple
-    table is smaller than the records: people call the same people), and the caller's
-    counts per day straight from the records (few groups, so cheap: the triples stay
-    narrow)."""
+    table is smaller than the records: people call the same people), carrying the counts
+    that the caller's day needs, which are then summed from the triples rather than
+    grouped again from the records; each in `parts` parts by number (`parts_for`)."""
+    tri = by_parts(f"""SELECT a, b, d, count(*) AS n, count(*) FILTER (WHERE sms) AS sms,
+                         min(t) AS first_t,
+                         count(*) FILTER (WHERE NOT sms AND dur < {th.short_call_s}) AS short,
+                         count(h) FILTER (WHERE sms) AS hashed, min(op) AS op
+                  FROM _recs WHERE {{part}} GROUP BY a, b, d""", "a", parts)
+    out = by_parts("""SELECT a AS number, d,
+                         CAST(sum(n - sms) AS BIGINT) AS calls_out,
+                         CAST(sum(sms) AS BIGINT) AS sms_out,
+                         CAST(sum(short) AS BIGINT) AS short_calls,
+                         CAST(sum(hashed) AS BIGINT) AS sms_hashed,
+                         min(op) AS op,
+                         count(*) AS recipients
+                  FROM tri WHERE {part} GROUP BY a, d""", "a", parts)
+    received = by_parts("SELECT b AS number, d, sum(n - sms) AS calls_in, sum(sms) AS sms_in "
+                        "FROM tri WHERE {part} GROUP BY b, d", "b", parts)
     return [
-        """CREATE OR REPLACE TEMP TABLE tri AS
-            SELECT a, b, d, count(*) AS n, count(*) FILTER (WHERE sms) AS sms, min(t) AS first_t
-            FROM _recs GROUP BY a, b, d""",
-        f"""CREATE OR REPLACE TEMP TABLE out_day AS
-            SELECT o.*, r.recipients
-            FROM (SELECT a AS number, d,
-                         count(*) FILTER (WHERE NOT sms) AS calls_out,
-                         count(*) FILTER (WHERE sms) AS sms_out,
-                         count(*) FILTER (WHERE NOT sms AND dur < {th.short_call_s}) AS short_calls,
-                         count(h) FILTER (WHERE sms) AS sms_hashed,
-                         min(op) AS op
-                  FROM _recs GROUP BY a, d) o
-            JOIN (SELECT a, d, count(*) AS recipients FROM tri GROUP BY a, d) r
-              ON r.a = o.number AND r.d = o.d""",
-        """CREATE OR REPLACE TEMP TABLE in_day AS
-            SELECT b AS number, d, sum(n - sms) AS calls_in, sum(sms) AS sms_in
-            FROM tri GROUP BY b, d""",
+        f"CREATE OR REPLACE TEMP TABLE tri AS {tri}",
+        f"CREATE OR REPLACE TEMP TABLE out_day AS {out}",
+        f"CREATE OR REPLACE TEMP TABLE in_day AS {received}",
     ]
 
 
@@ -282,7 +316,8 @@ def scan_duckdb(records: str | Path, subscribers: str | Path | None = None,
             rec.open_subscribers(con, subscribers)
         if src.rows == 0:
             return _empty(th, "duckdb", started)
-        for stmt in out_in_sql(th):
+        parts = parts_for(src.rows)
+        for stmt in out_in_sql(th, parts):
             con.execute(stmt)
         # Numbers are taken as written until they are seen not to be in national form:
         # for an operator's feed (already national) that costs nothing; otherwise the
@@ -291,9 +326,9 @@ def scan_duckdb(records: str | Path, subscribers: str | Path | None = None,
             n_odd = rec.id_numbers(con, src)
             if n_odd:
                 notes.append(f"{n_odd} number spellings were put in national form")
-            for stmt in out_in_sql(th):
+            for stmt in out_in_sql(th, parts):
                 con.execute(stmt)
-        for stmt in day_features_sql(th, src.first_day, src, subscribers is not None):
+        for stmt in day_features_sql(th, src.first_day, src, subscribers is not None, parts):
             con.execute(stmt)
         feats = ", ".join(FEATURES)
         fmt = {"features": feats, "reasons": th.reasons_sql()}

@@ -216,14 +216,19 @@ def _first_line(exc: Exception) -> str:
 # -- expressions over the raw columns ----------------------------------------------------------
 
 
+_INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+                  "UINTEGER", "UBIGINT")
+# An integer in this range stands for "0" + its digits (see `_number_expr`).
+_LOST_ZERO = "BETWEEN 100000000 AND 9999999999"
+
+
 def _number_expr(src: Source, col: str) -> str:
     c, typ = src.col(col), src.type(col)
     if typ in ("VARCHAR", "STRING", "TEXT"):
         return c
-    if typ in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-               "UINTEGER", "UBIGINT"):
+    if typ in _INTEGER_TYPES:
         # A number stored as an integer lost its leading 0.
-        return (f"CASE WHEN {c} BETWEEN 100000000 AND 9999999999 THEN '0' || CAST({c} AS VARCHAR) "
+        return (f"CASE WHEN {c} {_LOST_ZERO} THEN '0' || CAST({c} AS VARCHAR) "
                 f"ELSE CAST({c} AS VARCHAR) END")
     return f"CAST({c} AS VARCHAR)"
 
@@ -507,15 +512,24 @@ def _typed_sql(src: Source) -> str:
     op = f"CAST({src.col('operator')} AS VARCHAR)" if src.has("operator") else "CAST(NULL AS VARCHAR)"
     if src.operators is not None:
         op = f"CAST(list_position([{', '.join(map(_quote, src.operators))}]::VARCHAR[], {op}) AS UTINYINT)"
-    ids = []
-    for x in ("a", "b"):
-        fast = fast_id_sql(f"_r{x}", f"_v{x}")
+    ids, values = [], []
+    for x, col, text in (("a", "a_number", a), ("b", "b_number", b)):
+        if src.type(col) in _INTEGER_TYPES:
+            # An integer column is its own id where "0" + its digits is how `_number_expr`
+            # writes it (no text made and read back); other integers are written as their
+            # digits, which "0" + any id does not give back: NULL, as through the text.
+            c = src.col(col)
+            values.append(f"CASE WHEN {c} {_LOST_ZERO} THEN CAST({c} AS BIGINT) END")
+            fast = f"_v{x}"
+        else:
+            values.append(f"TRY_CAST({text} AS BIGINT)")
+            fast = fast_id_sql(f"_r{x}", f"_v{x}")
         ids.append(f"coalesce((SELECT m._id FROM _number_ids m WHERE m._raw = _r{x}), {fast})"
                    if src.mapped else fast)
     return (f"SELECT {ids[0]} AS a, {ids[1]} AS b, t, "
             f"CAST((t + {TZ_OFFSET_S}) // 86400 AS INTEGER) AS d, sms, dur, h, op FROM ("
-            f"SELECT {a} AS _ra, TRY_CAST({a} AS BIGINT) AS _va, "
-            f"{b} AS _rb, TRY_CAST({b} AS BIGINT) AS _vb, {t} AS t, "
+            f"SELECT {a} AS _ra, {values[0]} AS _va, "
+            f"{b} AS _rb, {values[1]} AS _vb, {t} AS t, "
             f"CASE {kind} WHEN 'sms' THEN TRUE WHEN 'voice' THEN FALSE END AS sms, "
             f"{_duration_expr(src)} AS dur, {_hash_expr(src)} AS h, {op} AS op "
             f"FROM {src.relation})")
