@@ -164,28 +164,6 @@ def find_personal_data(lines, wanted: dict[str, set[str]]) -> list[tuple[str, st
     return found
 
 
-@pytest.fixture(autouse=True)
-def _root_logging_restored():
-    """Commands run in-process (`ictgov worker` through CliRunner) set the root logger up anew:
-    their handler writes to the runner's stderr, closed when the command returns, and the
-    handlers they replaced (this run's log scan among them) are gone. Put the root logger back
-    as it was; pytest's own capture handlers are left to pytest."""
-    root = logging.getLogger()
-    before, level = root.handlers[:], root.level
-
-    def ours(h: logging.Handler) -> bool:
-        return not type(h).__module__.startswith("_pytest")
-
-    yield
-    for h in root.handlers[:]:
-        if h not in before and ours(h):
-            root.removeHandler(h)
-    for h in before:
-        if h not in root.handlers and ours(h):
-            root.addHandler(h)
-    root.setLevel(level)
-
-
 class _RunLog(logging.Handler):
     """Writes each record as the platform's handler would, without changing the record
     (a test's own caplog must still see what was really logged)."""
