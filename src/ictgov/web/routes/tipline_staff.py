@@ -6,8 +6,9 @@ message. A refused transition (``WorkflowError``) or a bad submission (``IntakeE
 re-renders the page with the message and a 4xx status; nothing is half-written (the session
 is rolled back before the page is shown again).
 
-After a commit that moves reports between cases or publishes a verdict, the in-memory claim
-index (``service.matcher_for``) is told, so the next report matches against the right case.
+The in-memory claim index (``service.matcher_for``) follows the moves of reports and the
+publications by itself: the workflow records them (the table of moves, ``mark_published``)
+and every process's index applies them before it matches the next report.
 """
 
 from __future__ import annotations
@@ -329,20 +330,6 @@ def _history(db: Session, case: Case, receipts: list[str]) -> list[AuditEntry]:
     return list(db.scalars(select(AuditEntry).where(cond).order_by(AuditEntry.at, AuditEntry.id)))
 
 
-def _sync_matcher(db: Session, report_ids: list[int], case_id: int | None = None,
-                  verdict: str | None = None) -> None:
-    """Tell the in-memory claim index what was just committed (best effort: the index is a cache)."""
-    matcher = matcher_for(db)
-    for rid in report_ids:
-        try:
-            if case_id is not None:
-                matcher.set_case(rid, case_id)
-            if verdict is not None:
-                matcher.set_verdict(rid, verdict)
-        except KeyError:  # added by another process; it is rebuilt from the database on restart
-            continue
-
-
 def _verdict_options(lang: str) -> list[tuple[str, str]]:
     return [(v, workflow.VERDICT_LABELS[v][0 if lang == "vi" else 1]) for v in VERDICTS]
 
@@ -422,7 +409,6 @@ def case_action(
     values = {"category": category, "assignee_id": assignee_id, "agency": agency, "due_date": due_date,
               "verdict": verdict, "summary": summary, "summary_en": summary_en,
               "evidence_notes": evidence_notes, "sources": sources, "duplicate_of": duplicate_of}
-    sync: dict[str, Any] | None = None
     kw: dict[str, Any] = {"id": case.id}
     try:
         if action == "triage":
@@ -446,14 +432,11 @@ def case_action(
                             evidence_notes=evidence_notes, sources=lines)
         elif action == "publish":
             kw["n"] = len(workflow.publish(db, case, user))
-            sync = {"report_ids": [r.id for r in case.reports], "verdict": case.verdict}
         elif action == "close_duplicate":
             original = db.get(Case, int(duplicate_of)) if duplicate_of.strip().isdigit() else None
             if original is None:
                 raise workflow.WorkflowError(i18n.t("tstaff.err.duplicate_of", lang))
-            moving = list(db.scalars(select(Report.id).where(Report.case_id == case.id)))
             workflow.close_duplicate(db, case, user, original)
-            sync = {"report_ids": moving, "case_id": original.id}
         elif action == "close_out_of_scope":
             workflow.close_out_of_scope(db, case, user)
         db.flush()
@@ -464,8 +447,6 @@ def case_action(
         return _case_page(request, db, case, error=str(exc), error_action=action, values=values,
                           status_code=422)
     db.commit()
-    if sync:
-        _sync_matcher(db, **sync)
     if action == "publish" and kw.get("n"):
         # the notices are in the outbox (committed with the verdict); sending is a job
         notify.schedule_drain()
@@ -507,7 +488,6 @@ def report_move(
                           status_code=422)
     target_id = target.id
     db.commit()
-    _sync_matcher(db, [report_id], case_id=target_id)
     flash(request, "tstaff.move.done", "success", receipt=receipt, id=target_id)
     return RedirectResponse(f"/kiem-chung/vu-viec/{case_id}", status_code=303)
 
@@ -562,10 +542,9 @@ def suggestion_resolve(request: Request, db: SessionDep, user: Checker, suggesti
         db.rollback()
         return _suggestions_page(request, db, error=str(exc), status_code=422)
     report = db.get(Report, suggestion.report_id)
-    receipt, report_id, case_id = report.receipt, report.id, suggestion.case_id
+    receipt, case_id = report.receipt, suggestion.case_id
     db.commit()
     if decision == "confirm":
-        _sync_matcher(db, [report_id], case_id=case_id)
         flash(request, "tstaff.sug.confirmed", "success", receipt=receipt, id=case_id)
     else:
         flash(request, "tstaff.sug.rejected", "success", receipt=receipt)
