@@ -254,14 +254,26 @@ def submit(
     user=None,
     idempotency_key: str | None = None,
     evidence_dir: Path | None = None,
+    batch: bool = False,
+    new_key: bool = False,
 ) -> SubmitResult:
-    """Check, store and group one report; the caller commits before issuing the receipt."""
+    """Check, store and group one report; the caller commits before issuing the receipt.
+
+    With `batch` (the intake writer, several reports in one transaction) the report enters the
+    claim index at once, so the next report of the batch can join its case, and is taken out
+    again if the transaction rolls back; an `Idempotency-Key` race is not retried here, since
+    rolling back would take the batch's other reports with it: the IntegrityError goes up.
+    `new_key` says the caller has already looked the key up and found it unused.
+    """
     from ictgov.text import canonical_url, normalize_phone
 
     # A blank key is no key: stored as "" it would collide with the next blank one.
     idempotency_key = (idempotency_key or "").strip() or None
-    if idempotency_key:
-        previous = session.scalar(select(Report).where(Report.idempotency_key == idempotency_key))
+    if idempotency_key and not new_key:
+        # Without a flush first: the reports of this transaction are flushed as they are made,
+        # and flushing the rest (an audit entry) now would only split one write into two.
+        with session.no_autoflush:
+            previous = session.scalar(select(Report).where(Report.idempotency_key == idempotency_key))
         if previous is not None:
             if previous.text != normalize(sub.text or ""):
                 raise IntakeError({"idempotency_key": "already used for a different report"})
@@ -312,6 +324,8 @@ def submit(
     try:
         session.flush()
     except IntegrityError:
+        if batch:
+            raise
         # Two requests with one Idempotency-Key raced; the other one won.
         session.rollback()
         if idempotency_key:
@@ -328,7 +342,7 @@ def submit(
         # of that id failed until a restart.
         from ictgov.tipline.service import index_report
 
-        index_report(session, matcher, (report.id, case.id, text, urls, verdict))
+        index_report(session, matcher, (report.id, case.id, text, urls, verdict), now=batch)
     return SubmitResult(report, case, decision, score, verdict)
 
 

@@ -229,6 +229,29 @@ def require(perm: str, **scope: str | Callable[[Request], str | None] | None) ->
     return Depends(dependency)
 
 
+def _user_apart(request: Request) -> User | None:
+    if hasattr(request.state, "user"):
+        return request.state.user
+    with request.app.state.sessionmaker() as db:
+        user = load_user(request, db)
+        db.commit()  # a token's use, written once a minute
+    return user
+
+
+def require_apart(perm: str) -> Any:
+    """Like `require`, but the user is read in a session of its own, closed before the route
+    runs. For routes that hand their work to another thread (the intake writer) and wait: a
+    request session held open meanwhile would keep a pooled connection from that thread, and
+    enough waiting requests would take them all."""
+    permissions.get(perm)
+
+    async def dependency(request: Request) -> User | None:
+        return ensure(await run_in_threadpool(_user_apart, request), perm)
+
+    dependency.__name__ = f"require_{perm.replace('.', '_')}_apart"
+    return Depends(dependency)
+
+
 # --- forms -------------------------------------------------------------------------------
 
 

@@ -12,11 +12,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ictgov.auth import User
-from ictgov.tipline.intake import IntakeError, Submission, status_of, submit
+from ictgov.tipline.intake import IntakeError, Submission, status_of
 from ictgov.tipline.models import CATEGORIES, PARTNER_CHANNELS, PLATFORMS
 from ictgov.tipline.publish import search_verdicts, verdict_dict
-from ictgov.tipline.service import matcher_for
-from ictgov.web.deps import SessionDep, require
+from ictgov.tipline.writer import NotStored, writer_for
+from ictgov.web.deps import SessionDep, require, require_apart
 from ictgov.web.errors import field_errors_response
 from ictgov.web.i18n import register
 
@@ -107,11 +107,10 @@ class ReceiptOut(BaseModel):
 
 
 @router.post("/api/tipline/reports", response_model=ReceiptOut, status_code=201)
-def api_submit(
+async def api_submit(
     request: Request,
-    db: SessionDep,
     body: ReportIn,
-    user: Annotated[User, require("tipline.partner")],
+    user: Annotated[User, require_apart("tipline.partner")],
     idempotency_key: Annotated[str | None, Header(max_length=120)] = None,
 ) -> Any:
     """Submit a report for a partner channel; the same `Idempotency-Key` never creates two reports.
@@ -121,17 +120,16 @@ def api_submit(
     fields = body.model_dump()
     channel = fields.pop("channel")
     if channel not in PARTNER_CHANNELS:
-        request.state.rollback_only = True
         return field_errors_response({"channel": f"must be one of {', '.join(PARTNER_CHANNELS)}"})
     try:
-        result = submit(db, Submission(**fields), channel, matcher=matcher_for(db), user=user,
-                        idempotency_key=idempotency_key)
+        result = await writer_for(request.app).submit(Submission(**fields), channel, user=user,
+                                                      idempotency_key=idempotency_key)
     except IntakeError as exc:
-        request.state.rollback_only = True
         return field_errors_response(exc.errors)
-    commit_report(db)
-    out = ReceiptOut(receipt=result.report.receipt, case=result.case.id, decision=result.decision,
-                     verdict=result.verdict, status_url=f"/api/tipline/reports/{result.report.receipt}")
+    except NotStored:
+        raise HTTPException(503, "tipline.err.not_stored", headers={"Retry-After": "5"}) from None
+    out = ReceiptOut(receipt=result.receipt, case=result.case_id, decision=result.decision,
+                     verdict=result.verdict, status_url=f"/api/tipline/reports/{result.receipt}")
     return JSONResponse(out.model_dump(), status_code=201 if result.created else 200)
 
 

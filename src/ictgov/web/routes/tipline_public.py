@@ -44,17 +44,15 @@ from ictgov.tipline.intake import (
     check,
     parse_reach,
     status_of,
-    submit,
 )
 from ictgov.tipline.models import CATEGORIES, PLATFORMS, VERDICTS, Case
 from ictgov.tipline.publish import claim_review, search_verdicts
 from ictgov.tipline.ratelimit import ReportLimits
-from ictgov.tipline.service import matcher_for
-from ictgov.web.routes.tipline import commit_report
 from ictgov.tipline.workflow import VERDICT_LABELS
+from ictgov.tipline.writer import NotStored, writer_for
 from ictgov.web import kept
 from ictgov.web.deps import (LangDep, SessionDep, SettingsDep, ensure, get_lang, load_user, render, render_shared,
-                             require, shared_page)
+                             require, require_apart, shared_page)
 from ictgov.web.i18n import register, t
 
 # Five files of 5 MB each, plus the text fields and the multipart framing, with room to spare.
@@ -399,8 +397,8 @@ def report_form(request: Request):
     return _form_page(request)
 
 
-@router.post("/phan-anh", include_in_schema=False, dependencies=[require("tipline.report")])
-async def report_submit(request: Request, db: SessionDep, settings: SettingsDep, lang: LangDep):
+@router.post("/phan-anh", include_in_schema=False, dependencies=[require_apart("tipline.report")])
+async def report_submit(request: Request, settings: SettingsDep, lang: LangDep):
     limits = _limits(request)
     # Every attempt counts (a form sent again after errors too): 10 per 10 minutes is
     # plenty for a person and stops a script.
@@ -447,14 +445,15 @@ async def report_submit(request: Request, db: SessionDep, settings: SettingsDep,
     try:
         if reach_error:
             raise IntakeError({**check(sub, "web"), "reach": reach_error})
-        result = submit(db, sub, "web", matcher=matcher_for(db), evidence_dir=settings.data_dir / "evidence")
+        # the receipt is shown only once the report is durably stored
+        result = await writer_for(request.app).submit(sub, "web", evidence_dir=settings.data_dir / "evidence")
     except IntakeError as exc:
         return _form_page(request, values, _field_errors(exc.errors, lang), status_code=422,
                           files_again=bool(uploads))
-    # The receipt is shown only once the report is durably stored.
-    commit_report(db)
+    except NotStored:
+        raise HTTPException(503, "tipline.err.not_stored", headers={"Retry-After": "5"}) from None
     limits.contact_hit(contact)
-    receipt = result.report.receipt
+    receipt = result.receipt
     request.session[JUST_SUBMITTED] = receipt
     return RedirectResponse(f"/phan-anh/{receipt}", status_code=303)
 

@@ -1,0 +1,183 @@
+"""The intake's writer: reports that arrive together are stored in one transaction (group commit).
+
+With one transaction per report, concurrent requests queue for SQLite's single write lock
+(its busy handler sleeps between tries, up to tens of milliseconds each) and every receipt
+pays its own commit. Here the requests of a process hand their reports to one writer thread,
+which stores whatever has arrived meanwhile, each report grouped as it would be alone, and
+commits once; every receipt is still answered only after its report is committed.
+
+A report of the batch is visible to the claim index at once, so the next report of the same
+claim in the same batch joins its case; if the commit fails, those index entries are taken
+back. A batch that fails as a whole (a database error, another process winning an
+`Idempotency-Key` race) is retried one report per transaction, so a single bad report costs
+the others nothing and each gets its own answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ictgov.auth import User
+from ictgov.tipline.intake import IntakeError, Submission, submit
+from ictgov.tipline.models import Report
+from ictgov.tipline.service import matcher_for
+
+log = logging.getLogger(__name__)
+
+# Enough to cover what piles up during one commit at hundreds of reports a second, small
+# enough that one transaction stays short for the readers of other processes.
+MAX_BATCH = 64
+# An idle writer thread ends; the next report starts a new one (tests build many apps).
+IDLE_SECONDS = 5.0
+
+
+class NotStored(RuntimeError):
+    """The database refused the report (busy, disk full): nothing of it was saved."""
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the reporter is told, read before the session that stored it closed."""
+
+    receipt: str
+    case_id: int
+    decision: str
+    verdict: str | None
+    created: bool
+
+
+@dataclass
+class _Item:
+    sub: Submission
+    channel: str
+    user_id: int | None
+    idempotency_key: str | None
+    evidence_dir: Path | None
+    future: Future
+
+
+class IntakeWriter:
+    """One per web app (so per database): `await writer.submit(...)` stores a report."""
+
+    def __init__(self, sessions: sessionmaker[Session], max_batch: int = MAX_BATCH,
+                 idle_seconds: float = IDLE_SECONDS) -> None:
+        self._sessions, self.max_batch, self.idle_seconds = sessions, max_batch, idle_seconds
+        self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self.batches = 0  # committed transactions, for tests and the benchmark
+
+    async def submit(self, sub: Submission, channel: str, *, user: User | None = None,
+                     idempotency_key: str | None = None, evidence_dir: Path | None = None) -> Receipt:
+        """Store one report; returns once it is committed. Raises IntakeError (the fields at
+        fault) or NotStored (the database refused; nothing was saved)."""
+        future: Future = Future()
+        self._queue.put(_Item(sub, channel, getattr(user, "id", None), idempotency_key, evidence_dir, future))
+        self._ensure_thread()
+        return await asyncio.wrap_future(future)
+
+    def _ensure_thread(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="tipline-intake-writer", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                first = self._queue.get(timeout=self.idle_seconds)
+            except queue.Empty:
+                with self._lock:
+                    # a report queued after the timeout but before this check is ours to store
+                    if self._queue.empty():
+                        self._thread = None
+                        return
+                continue
+            batch = [first]
+            while len(batch) < self.max_batch:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self._store(batch)
+            except BaseException as exc:  # noqa: BLE001 - never leave a request waiting
+                log.exception("tipline: the intake writer failed on a batch of %d", len(batch))
+                for item in batch:
+                    if not item.future.done():
+                        item.future.set_exception(NotStored(str(exc)))
+
+    def _store(self, batch: list[_Item]) -> None:
+        answers: list[Receipt | IntakeError] = []
+        session = self._sessions()
+        try:
+            matcher = matcher_for(session)
+            users: dict[int, User | None] = {}
+            # One look-up for the whole batch; a key seen twice in it is looked up again the
+            # second time, when the first report is in the session.
+            keys = [k for k in ((i.idempotency_key or "").strip() for i in batch) if k]
+            used = set(session.scalars(select(Report.idempotency_key).where(Report.idempotency_key.in_(keys)))) \
+                if keys else set()
+            for item in batch:
+                key = (item.idempotency_key or "").strip()
+                try:
+                    answers.append(_receipt(submit(
+                        session, item.sub, item.channel, matcher=matcher,
+                        user=_user(session, users, item.user_id),
+                        idempotency_key=item.idempotency_key, evidence_dir=item.evidence_dir,
+                        batch=True, new_key=bool(key) and key not in used)))
+                except IntakeError as exc:
+                    answers.append(exc)
+                used.add(key)
+            session.commit()
+        except SQLAlchemyError:
+            session.rollback()
+            session.close()
+            if len(batch) == 1:
+                batch[0].future.set_exception(NotStored("the database refused the report"))
+                return
+            log.warning("tipline: a batch of %d reports failed; storing them one by one", len(batch))
+            for item in batch:
+                self._store([item])
+            return
+        except BaseException:
+            session.rollback()
+            session.close()
+            raise
+        session.close()
+        self.batches += 1
+        for item, answer in zip(batch, answers):
+            if isinstance(answer, IntakeError):
+                item.future.set_exception(answer)
+            else:
+                item.future.set_result(answer)
+
+
+def _user(session: Session, users: dict[int, User | None], user_id: int | None) -> User | None:
+    if user_id is None:
+        return None
+    if user_id not in users:
+        users[user_id] = session.get(User, user_id)
+    return users[user_id]
+
+
+def _receipt(result) -> Receipt:
+    return Receipt(result.report.receipt, result.case.id, result.decision, result.verdict, result.created)
+
+
+def writer_for(app) -> IntakeWriter:
+    """The app's writer, made on first use."""
+    writer = getattr(app.state, "tipline_writer", None)
+    if writer is None:
+        writer = app.state.tipline_writer = IntakeWriter(app.state.sessionmaker)
+    return writer

@@ -1,0 +1,117 @@
+"""The intake writer: reports that arrive together share one transaction, group with each other,
+and each gets its own answer; a failed commit loses nothing it acknowledged and leaves no trace
+in the claim index."""
+
+import asyncio
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+
+from ictgov.db import session_factory
+from ictgov.tipline.intake import IntakeError, Submission
+from ictgov.tipline.models import Report
+from ictgov.tipline.service import forget, matcher_for
+from ictgov.tipline.writer import IntakeWriter, NotStored
+
+CLAIM = "Bộ Y tế yêu cầu toàn dân tiêm mũi vắc xin thứ năm trước ngày 15 tháng sau nếu không sẽ bị phạt"
+REWORDED = "bo y te yeu cau toan dan tiem mui vac xin thu nam truoc ngay 15 thang sau, neu khong se bi phat!!"
+OTHER = "Ngân hàng Nhà nước sẽ thu hồi toàn bộ tiền mặt mệnh giá 500 nghìn đồng từ đầu năm tới"
+
+
+async def _together(writer: IntakeWriter, monkeypatch, calls) -> list:
+    """Queue every call before the writer thread starts, so they make one batch."""
+    start = writer._ensure_thread
+    monkeypatch.setattr(writer, "_ensure_thread", lambda: None)
+    tasks = [asyncio.ensure_future(writer.submit(sub, "api", idempotency_key=key)) for sub, key in calls]
+    await asyncio.sleep(0)  # each task has queued its report
+    monkeypatch.setattr(writer, "_ensure_thread", start)
+    start()
+    return await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _stored(engine) -> set[int]:
+    with session_factory(engine)() as s:
+        return set(s.scalars(select(Report.id)))
+
+
+def _indexed_reports(engine) -> set[int]:
+    with session_factory(engine)() as s:
+        matcher = matcher_for(s)
+    return {i for i in matcher.row_by_item_ if isinstance(i, int)}
+
+
+@pytest.fixture
+def fresh_index():
+    forget()
+    yield
+    forget()
+
+
+def test_reports_arriving_together_are_stored_in_one_commit_and_grouped(engine, monkeypatch, fresh_index):
+    writer = IntakeWriter(session_factory(engine))
+    answers = asyncio.run(_together(writer, monkeypatch, [
+        (Submission(text=CLAIM, category="health"), "k-1"),
+        (Submission(text=REWORDED, category="health"), "k-2"),
+        (Submission(text="", category="health"), "k-3"),  # refused: no text
+        (Submission(text=OTHER, category="economy_finance"), "k-4"),
+        (Submission(text=CLAIM, category="health"), "k-1"),  # a gateway sending k-1 again
+    ]))
+    first, reworded, empty, other, again = answers
+    assert writer.batches == 1
+    # the reworded report joined the case of the first, made in the same transaction
+    assert reworded.decision == "join" and reworded.case_id == first.case_id
+    assert other.decision == "new" and other.case_id != first.case_id
+    assert isinstance(empty, IntakeError) and "text" in empty.errors
+    assert again.receipt == first.receipt and again.created is False
+    with session_factory(engine)() as s:
+        stored = dict(s.execute(select(Report.receipt, Report.case_id)).all())
+    assert stored == {first.receipt: first.case_id, reworded.receipt: first.case_id, other.receipt: other.case_id}
+    assert _indexed_reports(engine) == _stored(engine)
+
+
+class _FailingCommits:
+    """A sessionmaker whose sessions refuse their first `fail` commits, like a busy database."""
+
+    def __init__(self, engine, fail: int) -> None:
+        self.sessions, self.fail = session_factory(engine), fail
+
+    def __call__(self):
+        session = self.sessions()
+        commit = session.commit
+
+        def refusing() -> None:
+            if self.fail > 0:
+                self.fail -= 1
+                session.flush()  # the rows were written; the commit is what fails
+                raise OperationalError("COMMIT", {}, Exception("database is locked"))
+            commit()
+
+        session.commit = refusing
+        return session
+
+
+def test_a_batch_whose_commit_fails_is_stored_one_report_at_a_time(engine, monkeypatch, fresh_index):
+    writer = IntakeWriter(_FailingCommits(engine, fail=1))
+    first, reworded, other = asyncio.run(_together(writer, monkeypatch, [
+        (Submission(text=CLAIM), "f-1"), (Submission(text=REWORDED), "f-2"), (Submission(text=OTHER), "f-3")]))
+    assert writer.batches == 3  # the batch failed; then one commit per report
+    assert reworded.case_id == first.case_id and other.case_id != first.case_id
+    with session_factory(engine)() as s:
+        assert set(s.scalars(select(Report.receipt))) == {first.receipt, reworded.receipt, other.receipt}
+    # the index holds what was committed, and nothing of the batch that was not
+    assert _indexed_reports(engine) == _stored(engine)
+
+
+def test_when_the_database_refuses_nothing_is_acknowledged_or_indexed(engine, monkeypatch, fresh_index):
+    writer = IntakeWriter(_FailingCommits(engine, fail=10))
+    answers = asyncio.run(_together(writer, monkeypatch, [
+        (Submission(text=CLAIM), "n-1"), (Submission(text=OTHER), "n-2")]))
+    assert all(isinstance(a, NotStored) for a in answers)
+    with session_factory(engine)() as s:
+        assert s.scalar(select(func.count()).select_from(Report)) == 0
+    assert _indexed_reports(engine) == set()
+    # the database is back: the same reports, sent again, are stored
+    writer = IntakeWriter(session_factory(engine))
+    again = asyncio.run(_together(writer, monkeypatch, [(Submission(text=CLAIM), "n-1")]))
+    assert again[0].created and _indexed_reports(engine) == _stored(engine) != set()
