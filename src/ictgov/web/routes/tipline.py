@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
-from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -16,6 +15,7 @@ from ictgov.tipline.intake import IntakeError, Submission, status_of
 from ictgov.tipline.models import CATEGORIES, PARTNER_CHANNELS, PLATFORMS
 from ictgov.tipline.publish import search_verdicts, verdict_dict
 from ictgov.tipline.writer import NotStored, writer_for
+from ictgov.web.body_limit import body_limited_route
 from ictgov.web.deps import SessionDep, require, require_apart
 from ictgov.web.errors import field_errors_response
 from ictgov.web.i18n import register
@@ -50,39 +50,8 @@ def _too_large() -> Response:
                          "code": "tipline.err.body_too_large"}, status_code=413)
 
 
-class _ApiBodyLimitedRoute(APIRoute):
-    """Refuses a body over MAX_API_BODY before FastAPI reads it whole to parse the JSON: by its
-    Content-Length, or (sent chunked, without one) as soon as the bytes read pass the limit."""
-
-    def get_route_handler(self):
-        handler = super().get_route_handler()
-
-        async def limited(request: Request) -> Response:
-            if request.method not in ("POST", "PUT", "PATCH"):
-                return await handler(request)
-            length = request.headers.get("content-length")
-            try:
-                if length is not None and int(length) > MAX_API_BODY:
-                    return _too_large()
-            except ValueError:
-                return _too_large()
-            upstream, seen = request.receive, 0
-
-            async def counted():
-                nonlocal seen
-                message = await upstream()
-                if message.get("type") == "http.request":
-                    seen += len(message.get("body", b""))
-                    if seen > MAX_API_BODY:
-                        raise HTTPException(413, "tipline.err.body_too_large")
-                return message
-
-            return await handler(Request(request.scope, counted, getattr(request, "_send", None)))
-
-        return limited
-
-
-router = APIRouter(tags=["tipline"], route_class=_ApiBodyLimitedRoute)
+router = APIRouter(tags=["tipline"], route_class=body_limited_route(
+    lambda: MAX_API_BODY, lambda _request: _too_large(), "tipline.err.body_too_large"))
 
 
 class ReportIn(BaseModel):

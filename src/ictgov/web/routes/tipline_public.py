@@ -24,7 +24,6 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
-from fastapi.routing import APIRoute
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
@@ -51,6 +50,7 @@ from ictgov.tipline.ratelimit import ReportLimits
 from ictgov.tipline.workflow import VERDICT_LABELS
 from ictgov.tipline.writer import NotStored, writer_for
 from ictgov.web import kept
+from ictgov.web.body_limit import body_limited_route
 from ictgov.web.deps import (LangDep, SessionDep, SettingsDep, ensure, get_lang, load_user, render, render_shared,
                              require, require_apart, shared_page)
 from ictgov.web.i18n import register, t
@@ -76,44 +76,8 @@ PUBLIC_STATE = {  # the case's state as the reporter sees it
 VERDICT_BADGE = {"fake": "badge-off", "false": "badge-off", "true": "badge-ok", "unverifiable": ""}
 
 
-class _BodyLimitedRoute(APIRoute):
-    """A route that refuses a request body over MAX_BODY before anything parses it.
-
-    Wraps the route's handler (what FastAPI builds for every inclusion of the route), so
-    the check runs before the body is read for the CSRF check or the form.
-    """
-
-    def get_route_handler(self):
-        handler = super().get_route_handler()
-
-        async def limited(request: Request) -> Response:
-            if request.method not in ("POST", "PUT", "PATCH"):
-                return await handler(request)
-            length = request.headers.get("content-length")
-            try:
-                too_big = length is not None and int(length) > MAX_BODY
-            except ValueError:
-                too_big = True
-            if too_big:
-                return _refused(request, 413)
-            upstream = request.receive
-            seen = 0
-
-            async def counted():
-                nonlocal seen
-                message = await upstream()
-                if message.get("type") == "http.request":
-                    seen += len(message.get("body", b""))
-                    if seen > MAX_BODY:  # sent without a Content-Length (chunked)
-                        raise HTTPException(413, "tipline.public.too_large")
-                return message
-
-            return await handler(Request(request.scope, counted, getattr(request, "_send", None)))
-
-        return limited
-
-
-router = APIRouter(tags=["tipline"], route_class=_BodyLimitedRoute)
+router = APIRouter(tags=["tipline"], route_class=body_limited_route(
+    lambda: MAX_BODY, lambda request: _refused(request, 413), "tipline.public.too_large"))
 
 
 def _pairs(prefix: str, labels: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
