@@ -115,3 +115,28 @@ def test_when_the_database_refuses_nothing_is_acknowledged_or_indexed(engine, mo
     writer = IntakeWriter(session_factory(engine))
     again = asyncio.run(_together(writer, monkeypatch, [(Submission(text=CLAIM), "n-1")]))
     assert again[0].created and _indexed_reports(engine) == _stored(engine) != set()
+
+
+def test_a_request_cancelled_while_waiting_is_not_stored_and_the_others_are_answered(
+        engine, monkeypatch, fresh_index):
+    writer = IntakeWriter(session_factory(engine))
+
+    async def scenario():
+        start = writer._ensure_thread
+        monkeypatch.setattr(writer, "_ensure_thread", lambda: None)
+        gone = asyncio.ensure_future(writer.submit(Submission(text=CLAIM), "api", idempotency_key="c-1"))
+        kept = asyncio.ensure_future(writer.submit(Submission(text=OTHER), "api", idempotency_key="c-2"))
+        await asyncio.sleep(0)
+        gone.cancel()  # the server stopping, say
+        await asyncio.sleep(0)
+        monkeypatch.setattr(writer, "_ensure_thread", start)
+        start()
+        with pytest.raises(asyncio.CancelledError):
+            await gone
+        return await kept
+
+    answer = asyncio.run(scenario())
+    assert answer.created and answer.decision == "new"
+    with session_factory(engine)() as s:
+        assert set(s.scalars(select(Report.idempotency_key))) == {"c-2"}
+    assert _indexed_reports(engine) == _stored(engine)

@@ -109,6 +109,11 @@ class IntakeWriter:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
+            # A request cancelled while it waited (the server stopping) is not stored: no one
+            # is there for its receipt. From here on a request can no longer be cancelled.
+            batch = [item for item in batch if item.future.set_running_or_notify_cancel()]
+            if not batch:
+                continue
             try:
                 self._store(batch)
             except BaseException as exc:  # noqa: BLE001 - never leave a request waiting
@@ -118,6 +123,8 @@ class IntakeWriter:
                         item.future.set_exception(NotStored(str(exc)))
 
     def _store(self, batch: list[_Item]) -> None:
+        """Store `batch` in one transaction; if that fails, each report in one of its own."""
+        alone = len(batch) == 1
         answers: list[Receipt | IntakeError] = []
         session = self._sessions()
         try:
@@ -131,22 +138,27 @@ class IntakeWriter:
             for item in batch:
                 key = (item.idempotency_key or "").strip()
                 try:
+                    # Alone, a report is stored as any other: an Idempotency-Key race lost to
+                    # another process is answered with the winner's receipt.
                     answers.append(_receipt(submit(
                         session, item.sub, item.channel, matcher=matcher,
                         user=_user(session, users, item.user_id),
                         idempotency_key=item.idempotency_key, evidence_dir=item.evidence_dir,
-                        batch=True, new_key=bool(key) and key not in used)))
+                        batch=not alone, new_key=bool(key) and key not in used)))
                 except IntakeError as exc:
                     answers.append(exc)
                 used.add(key)
             session.commit()
-        except SQLAlchemyError:
+        except Exception as exc:
             session.rollback()
             session.close()
-            if len(batch) == 1:
+            if alone:
+                if not isinstance(exc, SQLAlchemyError):
+                    log.exception("tipline: a report could not be stored")
                 batch[0].future.set_exception(NotStored("the database refused the report"))
                 return
-            log.warning("tipline: a batch of %d reports failed; storing them one by one", len(batch))
+            log.warning("tipline: a batch of %d reports failed (%s); storing them one by one",
+                        len(batch), type(exc).__name__)
             for item in batch:
                 self._store([item])
             return
