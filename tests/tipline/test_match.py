@@ -379,3 +379,25 @@ def test_adding_the_text_just_matched_reuses_its_features_and_stores_the_same_ro
         a, b = reused.match(probe, k=5), fresh.match(probe, k=5)
         assert [(m.item_id, m.method) for m in a] == [(m.item_id, m.method) for m in b]
         assert [m.score for m in a] == pytest.approx([m.score for m in b], abs=1e-9)
+
+
+def test_match_among_scores_only_the_items_named_and_merges_earlier_matches():
+    claims = make_claims(60, seed=11)
+    rng = random.Random(6)
+    m = ClaimMatcher()
+    m.add_many([(i, i, c) for i, c in enumerate(claims)])
+    m.add(100, 100, "xem chi tiết tại đây", urls=["https://www.example.vn/tin?utm_source=fb"])
+    q = generate_variants(claims[7], rng, 1)[0]
+    full = m.match(q)
+    assert full[0].item_id == 7
+    # among other items only: item 7 is not among them, so it is not found
+    assert all(x.item_id != 7 for x in m.match_among(q, item_ids=[1, 2, 3]))
+    # named, it scores as match() scores it
+    alone = m.match_among(q, item_ids=[3, 7])
+    assert alone[0].item_id == 7 and alone[0].score == pytest.approx(full[0].score, abs=1e-5)
+    # earlier matches are kept and ranked with the new ones, k at most
+    merged = m.match_among(q, item_ids=[7], also=[Match(42, 42, 0.5, "similar")], k=2)
+    assert [x.item_id for x in merged] == [7, 42]
+    # the same link is an exact match, whatever the text
+    link = m.match_among("một nội dung khác hẳn", ["http://example.vn/tin/"], item_ids=[100, 7])
+    assert link[0].item_id == 100 and link[0].method == "exact" and link[0].score == 1.0

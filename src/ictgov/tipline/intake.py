@@ -256,6 +256,7 @@ def submit(
     evidence_dir: Path | None = None,
     batch: bool = False,
     new_key: bool = False,
+    matches: list | None = None,
 ) -> SubmitResult:
     """Check, store and group one report; the caller commits before issuing the receipt.
 
@@ -263,7 +264,8 @@ def submit(
     claim index at once, so the next report of the batch can join its case, and is taken out
     again if the transaction rolls back; an `Idempotency-Key` race is not retried here, since
     rolling back would take the batch's other reports with it: the IntegrityError goes up.
-    `new_key` says the caller has already looked the key up and found it unused.
+    `new_key` says the caller has already looked the key up and found it unused; `matches`,
+    that it has already matched the report (`matcher.match` of its normalised text and links).
     """
     from ictgov.text import canonical_url, normalize_phone
 
@@ -288,7 +290,8 @@ def submit(
 
     decision, score, method, target, verdict = "new", None, "new", None, None
     if matcher is not None:
-        matches = matcher.match(text, urls)
+        if matches is None:
+            matches = matcher.match(text, urls)
         outcome = matcher.decide(matches)
         if outcome.kind in ("join", "suggest") and outcome.match is not None:
             target = session.get(Case, outcome.match.case_id)

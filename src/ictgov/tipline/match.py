@@ -984,6 +984,42 @@ class ClaimMatcher:
                 scratch[idx] = 0.0
         return sorted(found.values(), key=_rank)[:k]
 
+    @_locked
+    def match_among(self, text: str, urls: Iterable[str] = (), item_ids: Sequence[Hashable] = (),
+                    also: Sequence[Match] = (), k: int = 5, min_score: float | None = None) -> list[Match]:
+        """The `k` best of `also` and of the stored items `item_ids` alone, for a new report.
+
+        For a report matched (into `also`) before other reports were stored: the intake writer
+        matches a batch before its transaction takes the database's write lock, then scores
+        each report against the batch's reports stored before it, a few rows, so that two
+        reports of one claim in one batch still join one case.
+        """
+        theta0 = self.suggest_threshold if min_score is None else float(min_score)
+        query = self._prepare(text, urls)
+        found = {self.row_by_item_[m.item_id]: m for m in also if m.item_id in self.row_by_item_}
+        gids = np.fromiter((self.row_by_item_[i] for i in item_ids if i in self.row_by_item_), dtype=np.int64)
+        gids = gids[self.alive_[gids]]
+        links = set(query.urls)
+        rest = []
+        for g in gids.tolist():
+            if (query.folded and self.folded_[g] == query.folded) or links & set(self.row_urls_.get(g, ())):
+                found[g] = self._match_obj(g, 1.0, "exact")
+            elif g not in found:
+                rest.append(g)
+        if query.folded and rest:
+            rows = np.asarray(rest, dtype=np.int64)
+            if self.dense_ is not None:
+                q = np.asarray(self.dense_.encode([query.folded]), dtype=np.float32)[0]
+                scores = np.vstack([self.dense_rows_[g] for g in rest]) @ q
+            else:
+                recent = self._recent.get(query.folded)
+                counts = recent[0] if recent is not None else self.vectorizer_.counts([query.folded])
+                scores = self._cosine_rows(rows, *self._query_vector(counts))
+            for g, c in zip(rest, scores.tolist()):
+                if c >= theta0:
+                    found[g] = self._match_obj(g, c, "similar")
+        return sorted(found.values(), key=_rank)[:k]
+
     # -- decisions ------------------------------------------------------------------------------
 
     def decide(self, matches: Sequence[Match]) -> Decision:

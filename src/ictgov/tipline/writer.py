@@ -28,7 +28,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ictgov.auth import User
-from ictgov.tipline.intake import IntakeError, Submission, submit
+from ictgov.text import canonical_url, normalize
+from ictgov.tipline.intake import IntakeError, Submission, check, submit
 from ictgov.tipline.models import Report
 from ictgov.tipline.service import matcher_for
 
@@ -135,16 +136,27 @@ class IntakeWriter:
             keys = [k for k in ((i.idempotency_key or "").strip() for i in batch) if k]
             used = set(session.scalars(select(Report.idempotency_key).where(Report.idempotency_key.in_(keys)))) \
                 if keys else set()
-            for item in batch:
+            # Matched before the first insert takes the write lock: another process's writer
+            # can write while this one matches.
+            early = {} if alone else _match_early(matcher, batch, used)
+            stored: list[int] = []
+            for n, item in enumerate(batch):
                 key = (item.idempotency_key or "").strip()
+                matches = None
+                if n in early:
+                    text, urls, found = early[n]
+                    matches = matcher.match_among(text, urls, stored, also=found)
                 try:
                     # Alone, a report is stored as any other: an Idempotency-Key race lost to
                     # another process is answered with the winner's receipt.
-                    answers.append(_receipt(submit(
+                    result = submit(
                         session, item.sub, item.channel, matcher=matcher,
                         user=_user(session, users, item.user_id),
                         idempotency_key=item.idempotency_key, evidence_dir=item.evidence_dir,
-                        batch=not alone, new_key=bool(key) and key not in used)))
+                        batch=not alone, new_key=bool(key) and key not in used, matches=matches)
+                    answers.append(_receipt(result))
+                    if result.created:
+                        stored.append(result.report.id)
                 except IntakeError as exc:
                     answers.append(exc)
                 used.add(key)
@@ -173,6 +185,27 @@ class IntakeWriter:
                 item.future.set_exception(answer)
             else:
                 item.future.set_result(answer)
+
+
+def _match_early(matcher, batch: list[_Item], used: set[str]) -> dict[int, tuple[str, list[str], list]]:
+    """The matches of each report of `batch` that will be checked and stored (not a replay, no
+    field at fault) against what is stored already: its position -> (text, links, matches)."""
+    early: dict[int, tuple[str, list[str], list]] = {}
+    keys = set(used)
+    for n, item in enumerate(batch):
+        key = (item.idempotency_key or "").strip()
+        if key and key in keys:
+            continue  # a replay: answered with the stored report
+        keys.add(key)
+        if check(item.sub, item.channel):
+            continue  # refused: submit names the fields
+        try:
+            text = normalize(item.sub.text)
+            urls = sorted({canonical_url(u) for u in item.sub.urls})
+            early[n] = (text, urls, matcher.match(text, urls))
+        except ValueError:
+            continue  # submit matches it itself and says what is wrong
+    return early
 
 
 def _user(session: Session, users: dict[int, User | None], user_id: int | None) -> User | None:
