@@ -166,10 +166,7 @@ def find_personal_data(lines, wanted: dict[str, set[str]]) -> list[tuple[str, st
 
 class _RunLog(logging.Handler):
     """Writes each record as the platform's handler would, without changing the record
-    (a test's own caplog must still see what was really logged). It stays when a command run
-    in-process (`ictgov worker`) sets up the platform's logging."""
-
-    keep_on_configure = True
+    (a test's own caplog must still see what was really logged)."""
 
     def __init__(self, path: Path) -> None:
         super().__init__(logging.DEBUG)

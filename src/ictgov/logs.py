@@ -89,22 +89,8 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, ensure_ascii=False)
 
 
-class _Stderr(logging.StreamHandler):
-    """Writes to whatever sys.stderr is when a record comes, not when the handler was made:
-    a command run inside another program (a test runner's CLI runner) gets a stderr of its own
-    that is closed afterwards, and a handler holding on to it would fail on every later record."""
-
-    @property
-    def stream(self):
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, _value) -> None:
-        pass
-
-
 def handler(stream=None, json_lines: bool = True) -> logging.Handler:
-    h = logging.StreamHandler(stream) if stream is not None else _Stderr()
+    h = logging.StreamHandler(stream or sys.stderr)
     h.setFormatter(JsonFormatter() if json_lines else logging.Formatter(
         "%(asctime)s %(levelname)s %(name)s %(message)s"))
     h.addFilter(PersonalDataFilter())
@@ -112,14 +98,10 @@ def handler(stream=None, json_lines: bool = True) -> logging.Handler:
 
 
 def configure(level: str = "INFO", json_lines: bool = True, stream=None) -> None:
-    """Route the platform's and uvicorn's logs through one scrubbing handler.
-
-    The root logger's other handlers are removed, except those marked `keep_on_configure`
-    (a program that runs commands in-process, the test suite's log scan, keeps its own)."""
+    """Route the platform's and uvicorn's logs through one scrubbing handler."""
     root = logging.getLogger()
     for h in list(root.handlers):
-        if not getattr(h, "keep_on_configure", False):
-            root.removeHandler(h)
+        root.removeHandler(h)
     root.addHandler(handler(stream, json_lines))
     root.setLevel(level)
     for name in ("uvicorn", "uvicorn.error"):
