@@ -151,10 +151,10 @@ def day_features_sql(th: Thresholds, first_day: int, src: rec.Source,
             SELECT x AS number, first_d AS d, count(*) AS new_recipients
             FROM (SELECT x, y, min(t) AS first_t, min(t) FILTER (WHERE o) AS first_out_t,
                          min(d) AS first_d
-                  FROM (SELECT a AS x, b AS y, first_t AS t, d, TRUE AS o FROM tri
+                  FROM (SELECT a AS x, b AS y, t, d, TRUE AS o FROM _recs
                         WHERE a IN (SELECT number FROM new_numbers)
                         UNION ALL
-                        SELECT b AS x, a AS y, first_t AS t, d, FALSE AS o FROM tri
+                        SELECT b AS x, a AS y, t, d, FALSE AS o FROM _recs
                         WHERE b IN (SELECT number FROM new_numbers))
                   GROUP BY x, y)
             WHERE first_out_t = first_t
@@ -243,31 +243,70 @@ def by_parts(sql: str, key: str, parts: int) -> str:
                                for k in range(parts))
 
 
-def out_in_sql(th: Thresholds, parts: int = 1) -> list[str]:
+# The counts of a triple, packed into one HUGEINT so that one sum does the work of four
+# counts: records (bits 0-31), SMS (32-63), short calls (64-95), hashed SMS (96-127). A field
+# holds any count below 2**31, so files of fewer rows than that (`PACKED_ROWS`) use it; larger
+# ones count each on its own.
+PACKED_ROWS = 2**31 - 1
+_FIELD = 2**32
+
+
+def _packed(th: Thresholds) -> str:
+    one, sms, short, hashed = (f"CAST('{v}' AS HUGEINT)" for v in
+                               (1, 1 + _FIELD, 1 + _FIELD**2, 1 + _FIELD + _FIELD**3))
+    return (f"CASE WHEN sms THEN (CASE WHEN h IS NULL THEN {sms} ELSE {hashed} END) "
+            f"WHEN dur < {th.short_call_s} THEN {short} ELSE {one} END")
+
+
+def _field(p: str, k: int) -> str:
+    """The k-th count (0: records, 1: SMS, 2: short calls, 3: hashed SMS) of packed `p`."""
+    shifted = f"({p} >> {32 * k})" if k else p
+    return f"CAST({shifted} & {_FIELD - 1} AS BIGINT)" if k < 3 else f"CAST({shifted} AS BIGINT)"
+
+
+def out_in_sql(th: Thresholds, parts: int = 1, rows: int = 0) -> list[str]:
     """The passes over every record that group by many keys: (caller, callee, day) triples
-    (for the distinct recipients, the counts received and the first contacts; a triple
-    table is smaller than the records: people call the same people), carrying the counts
+    (for the distinct recipients and the counts received; a triple table is smaller than
+    the records: people call the same people), carrying the counts
     that the caller's day needs, which are then summed from the triples rather than
-    grouped again from the records; each in `parts` parts by number (`parts_for`)."""
-    tri = by_parts(f"""SELECT a, b, d, count(*) AS n, count(*) FILTER (WHERE sms) AS sms,
-                         min(t) AS first_t,
-                         count(*) FILTER (WHERE NOT sms AND dur < {th.short_call_s}) AS short,
-                         count(h) FILTER (WHERE sms) AS hashed, min(op) AS op
+    grouped again from the records; each in `parts` parts by number (`parts_for`). The
+    counts travel packed in one column (`_packed`) when `rows` allows."""
+    if rows > PACKED_ROWS:
+        counts = (f"count(*) AS n, count(*) FILTER (WHERE sms) AS sms, "
+                  f"count(*) FILTER (WHERE NOT sms AND dur < {th.short_call_s}) AS short, "
+                  f"count(h) FILTER (WHERE sms) AS hashed")
+        n, sms, short, hashed = "n", "sms", "short", "hashed"
+        out_sum = in_sum = None
+    else:
+        counts = f"sum({_packed(th)}) AS p"
+        n, sms, short, hashed = (_field("p", k) for k in range(4))
+        out_sum = in_sum = "sum(p) AS p"
+    tri = by_parts(f"""SELECT a, b, d, {counts}, min(op) AS op
                   FROM _recs WHERE {{part}} GROUP BY a, b, d""", "a", parts)
-    out = by_parts("""SELECT a AS number, d,
-                         CAST(sum(n - sms) AS BIGINT) AS calls_out,
-                         CAST(sum(sms) AS BIGINT) AS sms_out,
-                         CAST(sum(short) AS BIGINT) AS short_calls,
-                         CAST(sum(hashed) AS BIGINT) AS sms_hashed,
-                         min(op) AS op,
-                         count(*) AS recipients
-                  FROM tri WHERE {part} GROUP BY a, d""", "a", parts)
-    received = by_parts("SELECT b AS number, d, sum(n - sms) AS calls_in, sum(sms) AS sms_in "
-                        "FROM tri WHERE {part} GROUP BY b, d", "b", parts)
+    if out_sum is None:
+        out = by_parts(f"""SELECT a AS number, d,
+                             CAST(sum(n - sms) AS BIGINT) AS calls_out,
+                             CAST(sum(sms) AS BIGINT) AS sms_out,
+                             CAST(sum(short) AS BIGINT) AS short_calls,
+                             CAST(sum(hashed) AS BIGINT) AS sms_hashed,
+                             min(op) AS op,
+                             count(*) AS recipients
+                      FROM tri WHERE {{part}} GROUP BY a, d""", "a", parts)
+        received = by_parts("SELECT b AS number, d, sum(n - sms) AS calls_in, sum(sms) AS sms_in "
+                            "FROM tri WHERE {part} GROUP BY b, d", "b", parts)
+    else:
+        out = (f"SELECT number, d, {n} - {sms} AS calls_out, {sms} AS sms_out, "
+               f"{short} AS short_calls, {hashed} AS sms_hashed, op, recipients FROM ("
+               + by_parts(f"SELECT a AS number, d, {out_sum}, min(op) AS op, count(*) AS recipients "
+                          "FROM tri WHERE {part} GROUP BY a, d", "a", parts) + ")")
+        received = (f"SELECT number, d, {n} - {sms} AS calls_in, {sms} AS sms_in FROM ("
+                    + by_parts(f"SELECT b AS number, d, {in_sum} FROM tri WHERE {{part}} GROUP BY b, d",
+                               "b", parts) + ")")
     return [
         f"CREATE OR REPLACE TEMP TABLE tri AS {tri}",
         f"CREATE OR REPLACE TEMP TABLE out_day AS {out}",
         f"CREATE OR REPLACE TEMP TABLE in_day AS {received}",
+        "DROP TABLE tri",
     ]
 
 
@@ -286,10 +325,10 @@ PER_NUMBER_SQL = """
 # Whom each flagged number called or texted on its flagged days, first contacted first.
 RECIPIENTS_SQL = """
     SELECT {number} AS number, list_slice(list(b ORDER BY first_t, b), 1, {limit}) AS recipients
-    FROM (SELECT t.a, {b} AS b, min(t.first_t) AS first_t
-          FROM tri t SEMI JOIN (SELECT number, d FROM day_scored WHERE flagged) f
-               ON t.a = f.number AND t.d = f.d
-          GROUP BY t.a, t.b)
+    FROM (SELECT r.a, {b} AS b, min(r.t) AS first_t
+          FROM _recs r SEMI JOIN (SELECT number, d FROM day_scored WHERE flagged) f
+               ON r.a = f.number AND r.d = f.d
+          GROUP BY r.a, r.b)
     GROUP BY a"""
 
 FLAGGED_DAYS_SQL = """
@@ -317,16 +356,16 @@ def scan_duckdb(records: str | Path, subscribers: str | Path | None = None,
         if src.rows == 0:
             return _empty(th, "duckdb", started)
         parts = parts_for(src.rows)
-        for stmt in out_in_sql(th, parts):
+        for stmt in out_in_sql(th, parts, src.rows):
             con.execute(stmt)
         # Numbers are taken as written until they are seen not to be in national form:
         # for an operator's feed (already national) that costs nothing; otherwise the
         # spellings are mapped and the first tables computed again.
-        if src.unmapped or _odd_ids(con):
+        if src.unmapped or src.odd:
             n_odd = rec.id_numbers(con, src)
             if n_odd:
                 notes.append(f"{n_odd} number spellings were put in national form")
-            for stmt in out_in_sql(th, parts):
+            for stmt in out_in_sql(th, parts, src.rows):
                 con.execute(stmt)
         for stmt in day_features_sql(th, src.first_day, src, subscribers is not None, parts):
             con.execute(stmt)
@@ -340,21 +379,13 @@ def scan_duckdb(records: str | Path, subscribers: str | Path | None = None,
         if recipients > 0:
             sample = dict(con.sql(RECIPIENTS_SQL.format(
                 limit=int(recipients), number=rec.number_sql("a", src),
-                b=rec.number_sql("t.b", src))).fetchall())
+                b=rec.number_sql("r.b", src))).fetchall())
         return ScanResult(_typed(numbers), _typed(days), "duckdb", src.rows,
                           rec.day_to_date(src.first_day), rec.day_to_date(src.last_day),
                           time.perf_counter() - started, th, notes, sample)
     finally:
         if own:
             con.close()
-
-
-def _odd_ids(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether some number id (of a caller or a callee) stands for a spelling 0 + digits that is
-    not the national form ("084912345678"): those go through `normalize_phone` too."""
-    return bool(rec.noncanonical_numbers(
-        con, "SELECT '0' || CAST(x AS VARCHAR) FROM (SELECT DISTINCT number AS x FROM out_day "
-             "UNION SELECT DISTINCT number FROM in_day)"))
 
 
 def day_features_query(con: duckdb.DuckDBPyConnection, columns: list[str]) -> str:
