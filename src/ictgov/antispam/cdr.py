@@ -226,36 +226,38 @@ def day_features_sql(th: Thresholds, first_day: int, src: rec.Source,
 
 
 # Records per part of the work done day by day (see `day_parts`).
-ROWS_PER_PART = 4_000_000
+ROWS_PER_PART = 2_000_000
 
 # Parts of the records: (first day, last day) of each, or None for all records at once.
 Parts = list[tuple[int, int]] | None
 
 
-def day_parts(con: duckdb.DuckDBPyConnection, rows: int, table: str = "_recs") -> Parts:
-    """The records' days in parts of whole days, consecutive, of about ROWS_PER_PART records
-    each (a day of more records is a part of its own); None when all fit in one part.
+def day_parts(day_counts: list[tuple[int, int]], rows: int) -> Parts:
+    """The records' days (`day_counts`: (day, records) in order of day) in parts of whole
+    days, consecutive, of at most ROWS_PER_PART records each where days allow (a day of more
+    records is a part of its own); None when all the records fit in one part.
 
     Every feature but the new recipients is a number's on one day, so the groupings with
     many groups (the triples, the counts per number and day, the templates) and the joins
-    of the day features are done part by part: the tables of one part are smaller (the
-    hash tables stay in the processor's caches longer, the triples of one part are dropped
-    before the next), and a part reads only its days' records when the file is in time
-    order, as operators' records are (DuckDB skips the row groups of other days)."""
+    of the day features are done part by part: the tables of one part are smaller (their
+    hash tables fit the processor's caches better; the triples of one part are dropped
+    before the next part's are made, so that they never all take memory at once), and a
+    part reads only its days' records when the file is in time order, as operators' records
+    are (DuckDB skips the row groups of other days)."""
     if rows <= ROWS_PER_PART:
         return None
-    counts = con.execute(f"SELECT d, count(*) FROM {table} GROUP BY d ORDER BY d").fetchall()
     parts: list[tuple[int, int]] = []
     lo = hi = None
     n = 0
-    for d, c in counts:
+    for d, c in day_counts:
         if lo is not None and n + c > ROWS_PER_PART:
             parts.append((lo, hi))
             lo, n = None, 0
         if lo is None:
             lo = d
         hi, n = d, n + c
-    parts.append((lo, hi))
+    if lo is not None:
+        parts.append((lo, hi))
     return parts if len(parts) > 1 else None
 
 
@@ -379,7 +381,7 @@ def scan_duckdb(records: str | Path, subscribers: str | Path | None = None,
             rec.open_subscribers(con, subscribers)
         if src.rows == 0:
             return _empty(th, "duckdb", started)
-        parts = day_parts(con, src.rows)
+        parts = day_parts(src.day_counts, src.rows)
         for stmt in out_in_sql(th, parts, src.rows):
             con.execute(stmt)
         # Numbers are taken as written until they are seen not to be in national form:

@@ -110,6 +110,7 @@ class Source:
     mapped: bool = False           # a number table maps spellings to national form
     unmapped: bool = False         # (load_records) some number is not written 0 + digits
     odd: bool = False              # (load_records) some id's "0" + digits is not in national form
+    day_counts: list[tuple[int, int]] = field(default_factory=list)  # (load_records) (day, records)
     named: bool = False            # (id_numbers) some number has no national form: negative ids
     operators: list[str] | None = None  # (load_records) op is a position in this sorted list
 
@@ -563,13 +564,17 @@ def load_records(con: duckdb.DuckDBPyConnection, path: str | Path, name: str = "
     except duckdb.Error as exc:
         _check_records(con, src)  # names the line or row when it can
         raise InputError(src.path, _first_line(exc)) from None
+    # One pass, per day (a few groups: the records per day come with the checks).
     got = con.execute(
-        f"SELECT count(*), count(*) FILTER (WHERE a IS NULL OR b IS NULL), "
+        f"SELECT d, count(*), count(*) FILTER (WHERE a IS NULL OR b IS NULL), "
         f"count(*) FILTER (WHERE t IS NULL OR t NOT BETWEEN {_MIN_T} AND {_MAX_T} "
         f"OR sms IS NULL OR dur IS NULL OR dur < 0 OR (sms AND dur <> 0)), min(t), max(t), "
         f"count(*) FILTER (WHERE NOT {national_id_sql('a')} OR NOT {national_id_sql('b')}) "
-        f"FROM {name}").fetchall()[0]
-    src.rows, unmapped, bad, t0, t1, odd = got
+        f"FROM {name} GROUP BY d").fetchall()
+    src.rows, unmapped, bad, odd = (sum(r[k] for r in got) for k in (1, 2, 3, 6))
+    t0 = min((r[4] for r in got if r[4] is not None), default=None)
+    t1 = max((r[5] for r in got if r[5] is not None), default=None)
+    src.day_counts = sorted((r[0], r[1]) for r in got if r[0] is not None)
     # Ids whose text is 0 + digits but not the national form ("084912345678"): those go
     # through `normalize_phone` too (`id_numbers`).
     src.odd = bool(odd)
