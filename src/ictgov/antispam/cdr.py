@@ -108,11 +108,15 @@ def write_scan_csv(numbers: pl.DataFrame, path: str | Path) -> None:
 
 
 def day_features_sql(th: Thresholds, first_day: int, src: rec.Source,
-                     with_subscribers: bool, parts: Parts = None) -> list[str]:
-    """Statements that leave the table `day_scored` (per number id and day: features, the
-    criteria met, score, flagged; the reasons are written only for the rows shown, by
+                     with_subscribers: bool, parts: Parts = None,
+                     recipients: bool = False) -> list[str]:
+    """Statements that leave the table `day_scored` (per number id and day: features, score,
+    flagged; the criteria met and the reasons are written only for the rows shown, by
     PER_NUMBER_SQL and FLAGGED_DAYS_SQL) from the tables of `out_in_sql` and `_recs` (and the
-    view `subscribers`). The work of each day is done in the `parts` of `day_parts`."""
+    view `subscribers`). The work of each day is done in the `parts` of `day_parts`. The
+    records (`_recs`) are dropped before the day features are kept, to make room for them;
+    with `recipients`, those of the number-days that may be flagged are kept first, in
+    `_recs_busy`, for RECIPIENTS_SQL."""
     judged_from = int(first_day) + th.history_days
     sim_age = ("o.d - s.activation_day" if with_subscribers else "CAST(NULL AS INTEGER)")
     sub_join = "LEFT JOIN subs s ON s.number = o.number" if with_subscribers else ""
@@ -215,6 +219,12 @@ def day_features_sql(th: Thresholds, first_day: int, src: rec.Source,
             GROUP BY s.number, s.d""",
         # A view: read once, by day_scored (the bench reads it again to compare).
         f"CREATE OR REPLACE TEMP VIEW day_features AS {by_parts(features, parts)}",
+        *([f"""CREATE OR REPLACE TEMP TABLE _recs_busy AS
+               SELECT r.a, r.b, r.t, r.d FROM _recs r
+               SEMI JOIN (SELECT number, d FROM out_day
+                          WHERE calls_out + sms_out >= {int(th.min_volume)}) o
+               ON r.a = o.number AND r.d = o.d"""] if recipients else []),
+        "DROP TABLE _recs",
         # The criteria met are not kept: the reasons are written for the rows shown, whose
         # criteria are evaluated again then (`PER_NUMBER_SQL`, `FLAGGED_DAYS_SQL`).
         f"""CREATE OR REPLACE TEMP TABLE day_scored AS
@@ -352,7 +362,7 @@ PER_NUMBER_SQL = """
 RECIPIENTS_SQL = """
     SELECT {number} AS number, list_slice(list(b ORDER BY first_t, b), 1, {limit}) AS recipients
     FROM (SELECT r.a, {b} AS b, min(r.t) AS first_t
-          FROM _recs r SEMI JOIN (SELECT number, d FROM day_scored WHERE flagged) f
+          FROM _recs_busy r SEMI JOIN (SELECT number, d FROM day_scored WHERE flagged) f
                ON r.a = f.number AND r.d = f.d
           GROUP BY r.a, r.b)
     GROUP BY a"""
@@ -393,7 +403,8 @@ def scan_duckdb(records: str | Path, subscribers: str | Path | None = None,
                 notes.append(f"{n_odd} number spellings were put in national form")
             for stmt in out_in_sql(th, parts, src.rows):
                 con.execute(stmt)
-        for stmt in day_features_sql(th, src.first_day, src, subscribers is not None, parts):
+        for stmt in day_features_sql(th, src.first_day, src, subscribers is not None, parts,
+                                     recipients > 0):
             con.execute(stmt)
         feats = ", ".join(FEATURES)
         fmt = {"features": feats, "reasons": th.reasons_sql(),
