@@ -216,3 +216,20 @@ def test_integer_numbers_scan_as_their_text(tmp_path):
     got, want = scan(as_int), scan(as_text)
     assert got.numbers.equals(want.numbers) and got.notes == want.notes
     assert set(got.numbers["number"]) == {"0912345678", "0987654321", "0389123456", "123"}
+
+
+def test_national_ids_by_range_equal_the_national_form_pattern():
+    # The scan tells ids in national form by their integer ranges (no text made); that
+    # must agree with CANONICAL_RE on "0" + digits at every edge of those ranges.
+    import duckdb
+
+    edges = [0, 1, 9, 10, 99999999, 100000000, 199999999]
+    for lo, hi in ((200000000, 399999999), (500000000, 599999999), (700000000, 999999999),
+                   (2000000000, 2999999999)):
+        edges += [lo - 1, lo, lo + 1, hi - 1, hi, hi + 1]
+    edges += [400000000, 699999999, 1000000000, 1999999999, 3000000000, 9999999999, 84912345678]
+    rows = duckdb.sql(
+        f"SELECT x, {rec.national_id_sql('x')}, regexp_full_match('0' || CAST(x AS VARCHAR), "
+        f"'{rec.CANONICAL_RE}') FROM unnest({sorted(set(edges))}::BIGINT[]) u(x)").fetchall()
+    assert [r for r in rows if r[1] != r[2]] == []
+    assert sum(r[1] for r in rows) > 10

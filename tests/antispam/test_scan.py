@@ -172,26 +172,37 @@ def test_detection_quality_without_subscriber_file(simulated):
 
 
 def test_groupings_in_parts_give_the_same_result(simulated, tmp_path, monkeypatch):
-    # Big files are grouped in parts by number (`cdr.parts_for`); every part count gives
-    # the very same result, numbers without a national form (negative ids) included.
+    # Big files are worked through in parts of whole days (`cdr.day_parts`), and a triple's
+    # counts travel packed in one integer unless the file is too big for that
+    # (`cdr.PACKED_ROWS`): every way gives the very same result, numbers without a national
+    # form (negative ids) and the subscriber file included.
     from ictgov.antispam import cdr
 
     with_names = tmp_path / "records.csv"
     with_names.write_text(
         "a_number,b_number,start_time,kind,duration_s,content\n"
-        + "".join(f"{a},{b},2026-01-05T08:{k:02d}:00,sms,0,Vay {k}tr\n" for k, (a, b) in enumerate(
+        + "".join(f"{a},{b},2026-01-0{5 + k % 3}T08:{k:02d}:00,sms,0,Vay {k}tr\n" for k, (a, b) in enumerate(
             [("VIETTEL", "0987654321"), ("+1 415 555 0100", "0123"), ("0912345678", "VIETTEL")] * 7)),
         encoding="utf-8")
     for records, subscribers in ((simulated / "records.parquet", simulated / "subscribers.csv"),
                                  (with_names, None)):
         whole = scan(records, subscribers, recipients=5)
-        assert cdr.parts_for(whole.rows) == 1
-        for rows_per_part in (whole.rows // 3, 1):  # 4 parts, then the most allowed
+        assert cdr.day_parts([], whole.rows) is None
+        for rows_per_part, packed_rows in ((whole.rows // 3, cdr.PACKED_ROWS), (1, cdr.PACKED_ROWS),
+                                           (1, 0), (cdr.ROWS_PER_PART, 0)):
+            # 3 or 4 parts, then one part per day; then counts not packed
             monkeypatch.setattr(cdr, "ROWS_PER_PART", rows_per_part)
+            monkeypatch.setattr(cdr, "PACKED_ROWS", packed_rows)
             parts = scan(records, subscribers, recipients=5)
             assert parts.numbers.equals(whole.numbers) and parts.days.equals(whole.days)
             assert parts.recipients == whole.recipients
-        monkeypatch.setattr(cdr, "ROWS_PER_PART", 4_000_000)
+            monkeypatch.undo()
+    counts = [(d, 10) for d in range(9)] + [(9, 5)]
+    monkeypatch.setattr(cdr, "ROWS_PER_PART", 25)
+    assert cdr.day_parts(counts, 95) == [(0, 1), (2, 3), (4, 5), (6, 7), (8, 9)]
+    monkeypatch.setattr(cdr, "ROWS_PER_PART", 5)
+    assert cdr.day_parts(counts, 95) == [(d, d) for d in range(10)]
+    assert cdr.day_parts([(3, 95)], 95) is None
 
 
 def test_simulation_is_deterministic(tmp_path):

@@ -33,6 +33,7 @@ A share or count that is not judged on a day is empty (NULL), and meets no crite
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,7 +51,7 @@ __all__ = [
     "by_parts",
     "day_features_query",
     "day_features_sql",
-    "parts_for",
+    "day_parts",
     "scan",
     "scan_duckdb",
     "write_scan_csv",
@@ -107,78 +108,28 @@ def write_scan_csv(numbers: pl.DataFrame, path: str | Path) -> None:
 
 
 def day_features_sql(th: Thresholds, first_day: int, src: rec.Source,
-                     with_subscribers: bool, parts: int = 1) -> list[str]:
-    """Statements that leave the table `day_scored` (per number id and day: features, the
-    criteria met, score, flagged; the reasons are written only for the rows shown, by
+                     with_subscribers: bool, parts: Parts = None,
+                     recipients: bool = False) -> list[str]:
+    """Statements that leave the table `day_scored` (per number id and day: features, score,
+    flagged; the criteria met and the reasons are written only for the rows shown, by
     PER_NUMBER_SQL and FLAGGED_DAYS_SQL) from the tables of `out_in_sql` and `_recs` (and the
-    view `subscribers`)."""
+    view `subscribers`). The work of each day is done in the `parts` of `day_parts`. The
+    records (`_recs`) are dropped before the day features are kept, to make room for them;
+    with `recipients`, those of the number-days that may be flagged are kept first, in
+    `_recs_busy`, for RECIPIENTS_SQL."""
     judged_from = int(first_day) + th.history_days
     sim_age = ("o.d - s.activation_day" if with_subscribers else "CAST(NULL AS INTEGER)")
-    sub_join = (f"LEFT JOIN (SELECT {rec.id_sql('number', src)} AS number, "
-                "max(activation_day) AS activation_day, min(operator) AS operator "
-                "FROM subscribers GROUP BY number) s ON s.number = o.number"
-                if with_subscribers else "")
+    sub_join = "LEFT JOIN subs s ON s.number = o.number" if with_subscribers else ""
     sub_op = "s.operator" if with_subscribers else "CAST(NULL AS VARCHAR)"
     met = ", ".join(f"{sql} AS {name}" for name, sql in th.met_columns()) or "TRUE AS met_none"
     # With a one-sender threshold every template is shared, those sent once included.
     shared = "o.sms_hashed" if th.template_min_senders <= 1 else "coalesce(tm.shared, 0)"
-    return [
-        # Number-days where a share is judged; the costly features are computed for these
-        # only, so the scan's cost follows the busy numbers, not the whole population.
-        f"""CREATE OR REPLACE TEMP TABLE judged AS
-            SELECT number, d,
-                   calls_out >= {th.min_calls} AS j_calls,
-                   recipients >= {th.min_recipients} AND d >= {judged_from} AS j_new,
-                   sms_hashed >= {th.min_template_sms} AS j_tpl
-            FROM out_day
-            WHERE calls_out >= {th.min_calls}
-               OR (recipients >= {th.min_recipients} AND d >= {judged_from})
-               OR sms_hashed >= {th.min_template_sms}""",
-        f"""CREATE OR REPLACE TEMP TABLE gaps AS
-            SELECT number, d, count(*) FILTER (WHERE gap < {th.short_gap_s}) AS short_gaps
-            FROM (SELECT r.a AS number, r.d,
-                         r.t - lag(r.t + r.dur) OVER (PARTITION BY r.a, r.d ORDER BY r.t, r.dur, r.b) AS gap
-                  FROM _recs r SEMI JOIN (SELECT number, d FROM judged WHERE j_calls) k
-                       ON r.a = k.number AND r.d = k.d
-                  WHERE NOT r.sms)
-            GROUP BY number, d""",
-        """CREATE OR REPLACE TEMP TABLE new_numbers AS
-            SELECT DISTINCT number FROM judged WHERE j_new""",
-        # For each pair (x, y) with x a judged number: y is a new recipient of x on day d
-        # when the first contact between them, in either direction, was x's call or SMS
-        # to y on day d (a shop calling back a customer who called first is not new).
-        """CREATE OR REPLACE TEMP TABLE new_rec AS
-            SELECT x AS number, first_d AS d, count(*) AS new_recipients
-            FROM (SELECT x, y, min(t) AS first_t, min(t) FILTER (WHERE o) AS first_out_t,
-                         min(d) AS first_d
-                  FROM (SELECT a AS x, b AS y, first_t AS t, d, TRUE AS o FROM tri
-                        WHERE a IN (SELECT number FROM new_numbers)
-                        UNION ALL
-                        SELECT b AS x, a AS y, first_t AS t, d, FALSE AS o FROM tri
-                        WHERE b IN (SELECT number FROM new_numbers))
-                  GROUP BY x, y)
-            WHERE first_out_t = first_t
-            GROUP BY x, first_d""",
-        # Templates. A template sent once that day has one sender: only templates sent at
-        # least twice are counted, found by grouping on the template and day (integers or
-        # short keys) rather than on the sender.
-        "CREATE OR REPLACE TEMP TABLE tpl_keys AS " + by_parts(
-            "SELECT h, d FROM _recs WHERE sms AND h IS NOT NULL AND {part} "
-            "GROUP BY h, d HAVING count(*) >= 2", "hash(h)", parts),
-        """CREATE OR REPLACE TEMP TABLE sender_tpl AS
-            SELECT r.a AS number, r.d, r.h, count(*) AS n
-            FROM _recs r SEMI JOIN tpl_keys k ON r.h = k.h AND r.d = k.d
-            WHERE r.sms
-            GROUP BY r.a, r.d, r.h""",
-        f"""CREATE OR REPLACE TEMP TABLE tmpl AS
-            SELECT s.number, s.d, max(t.senders) AS template_senders,
-                   sum(CASE WHEN t.senders >= {th.template_min_senders} THEN s.n ELSE 0 END) AS shared
-            FROM sender_tpl s
-            JOIN (SELECT h, d, count(*) AS senders FROM sender_tpl GROUP BY h, d) t ON s.h = t.h AND s.d = t.d
-            GROUP BY s.number, s.d""",
-        # A view: read once, by day_scored (the bench reads it again to compare).
-        f"""CREATE OR REPLACE TEMP VIEW day_features AS
-            SELECT o.number, o.d,
+
+    def day_of(table: str) -> str:
+        # A table's rows of the part's days: each day's join then meets only that day's rows.
+        return f"(SELECT * FROM {table} WHERE {{part:d}})"
+
+    features = f"""SELECT o.number, o.d,
               o.calls_out + o.sms_out AS volume,
               o.calls_out, o.sms_out, o.recipients,
               CASE WHEN j.j_new THEN coalesce(n.new_recipients, 0) END AS new_recipients,
@@ -200,75 +151,198 @@ def day_features_sql(th: Thresholds, first_day: int, src: rec.Source,
                 AS template_share,
               {sim_age} AS sim_age_days,
               coalesce({sub_op}, {rec.operator_sql("o.op", src)}) AS operator
-            FROM out_day o
-            LEFT JOIN in_day i ON i.number = o.number AND i.d = o.d
-            LEFT JOIN judged j ON j.number = o.number AND j.d = o.d
-            LEFT JOIN gaps g ON g.number = o.number AND g.d = o.d
-            LEFT JOIN new_rec n ON n.number = o.number AND n.d = o.d
-            LEFT JOIN tmpl tm ON tm.number = o.number AND tm.d = o.d
-            {sub_join}""",
+            FROM {day_of("out_day")} o
+            LEFT JOIN {day_of("in_day")} i ON i.number = o.number AND i.d = o.d
+            LEFT JOIN {day_of("judged")} j ON j.number = o.number AND j.d = o.d
+            LEFT JOIN {day_of("gaps")} g ON g.number = o.number AND g.d = o.d
+            LEFT JOIN {day_of("new_rec")} n ON n.number = o.number AND n.d = o.d
+            LEFT JOIN {day_of("tmpl")} tm ON tm.number = o.number AND tm.d = o.d
+            {sub_join}"""
+    subs = ([f"""CREATE OR REPLACE TEMP TABLE subs AS
+                SELECT {rec.id_sql('number', src)} AS number, max(activation_day) AS activation_day,
+                       min(operator) AS operator
+                FROM subscribers GROUP BY number"""] if with_subscribers else [])
+    return subs + [
+        # Number-days where a share is judged; the costly features are computed for these
+        # only, so the scan's cost follows the busy numbers, not the whole population.
+        f"""CREATE OR REPLACE TEMP TABLE judged AS
+            SELECT number, d,
+                   calls_out >= {th.min_calls} AS j_calls,
+                   recipients >= {th.min_recipients} AND d >= {judged_from} AS j_new,
+                   sms_hashed >= {th.min_template_sms} AS j_tpl
+            FROM out_day
+            WHERE calls_out >= {th.min_calls}
+               OR (recipients >= {th.min_recipients} AND d >= {judged_from})
+               OR sms_hashed >= {th.min_template_sms}""",
+        "CREATE OR REPLACE TEMP TABLE gaps AS " + by_parts(
+            f"""SELECT number, d, count(*) FILTER (WHERE gap < {th.short_gap_s}) AS short_gaps
+            FROM (SELECT r.a AS number, r.d,
+                         r.t - lag(r.t + r.dur) OVER (PARTITION BY r.a, r.d ORDER BY r.t, r.dur, r.b) AS gap
+                  FROM _recs r SEMI JOIN (SELECT number, d FROM judged WHERE j_calls AND {{part:d}}) k
+                       ON r.a = k.number AND r.d = k.d
+                  WHERE NOT r.sms AND {{part:r.d}})
+            GROUP BY number, d""", parts),
+        """CREATE OR REPLACE TEMP TABLE new_numbers AS
+            SELECT DISTINCT number FROM judged WHERE j_new""",
+        # For each pair (x, y) with x a judged number: y is a new recipient of x on day d
+        # when the first contact between them, in either direction, was x's call or SMS
+        # to y on day d (a shop calling back a customer who called first is not new). Over
+        # all days: the records of the few numbers judged so.
+        """CREATE OR REPLACE TEMP TABLE new_rec AS
+            SELECT x AS number, first_d AS d, count(*) AS new_recipients
+            FROM (SELECT x, y, min(t) AS first_t, min(t) FILTER (WHERE o) AS first_out_t,
+                         min(d) AS first_d
+                  FROM (SELECT a AS x, b AS y, t, d, TRUE AS o FROM _recs
+                        WHERE a IN (SELECT number FROM new_numbers)
+                        UNION ALL
+                        SELECT b AS x, a AS y, t, d, FALSE AS o FROM _recs
+                        WHERE b IN (SELECT number FROM new_numbers))
+                  GROUP BY x, y)
+            WHERE first_out_t = first_t
+            GROUP BY x, first_d""",
+        # Templates. A template sent once that day has one sender: only templates sent at
+        # least twice are counted, found by grouping on the template and day (integers or
+        # short keys) rather than on the sender.
+        "CREATE OR REPLACE TEMP TABLE tpl_keys AS " + by_parts(
+            "SELECT h, d FROM _recs WHERE sms AND h IS NOT NULL AND {part:d} "
+            "GROUP BY h, d HAVING count(*) >= 2", parts),
+        "CREATE OR REPLACE TEMP TABLE sender_tpl AS " + by_parts(
+            """SELECT r.a AS number, r.d, r.h, count(*) AS n
+            FROM _recs r SEMI JOIN (SELECT h, d FROM tpl_keys WHERE {part:d}) k ON r.h = k.h AND r.d = k.d
+            WHERE r.sms AND {part:r.d}
+            GROUP BY r.a, r.d, r.h""", parts),
+        f"""CREATE OR REPLACE TEMP TABLE tmpl AS
+            SELECT s.number, s.d, max(t.senders) AS template_senders,
+                   sum(CASE WHEN t.senders >= {th.template_min_senders} THEN s.n ELSE 0 END) AS shared
+            FROM sender_tpl s
+            JOIN (SELECT h, d, count(*) AS senders FROM sender_tpl GROUP BY h, d) t ON s.h = t.h AND s.d = t.d
+            GROUP BY s.number, s.d""",
+        # A view: read once, by day_scored (the bench reads it again to compare).
+        f"CREATE OR REPLACE TEMP VIEW day_features AS {by_parts(features, parts)}",
+        *([f"""CREATE OR REPLACE TEMP TABLE _recs_busy AS
+               SELECT r.a, r.b, r.t, r.d FROM _recs r
+               SEMI JOIN (SELECT number, d FROM out_day
+                          WHERE calls_out + sms_out >= {int(th.min_volume)}) o
+               ON r.a = o.number AND r.d = o.d"""] if recipients else []),
+        "DROP TABLE _recs",
+        # The criteria met are not kept: the reasons are written for the rows shown, whose
+        # criteria are evaluated again then (`PER_NUMBER_SQL`, `FLAGGED_DAYS_SQL`).
         f"""CREATE OR REPLACE TEMP TABLE day_scored AS
-            SELECT *, {th.flagged_sql("score")} AS flagged
+            SELECT number, d, {", ".join(FEATURES)}, operator, score,
+                   {th.flagged_sql("score")} AS flagged
             FROM (SELECT *, {th.score_sql()} AS score
                   FROM (SELECT *, {met} FROM day_features))""",
     ]
 
 
-# Rows of records per part of a grouping with many groups (see `parts_for`).
-ROWS_PER_PART = 4_000_000
-MAX_PARTS = 8
+# Records per part of the work done day by day (see `day_parts`).
+ROWS_PER_PART = 2_000_000
+
+# Parts of the records: (first day, last day) of each, or None for all records at once.
+Parts = list[tuple[int, int]] | None
 
 
-def parts_for(rows: int) -> int:
-    """In how many parts to split the groupings with many groups (a power of two).
+def day_parts(day_counts: list[tuple[int, int]], rows: int) -> Parts:
+    """The records' days (`day_counts`: (day, records) in order of day) in parts of whole
+    days, consecutive, of at most ROWS_PER_PART records each where days allow (a day of more
+    records is a part of its own); None when all the records fit in one part.
 
-    One grouping of 20 M records into 12 M (caller, callee, day) groups took half again as
-    long as the same grouping done in four parts by the caller's id, one after the other (the
-    parts' tables are smaller; each part reads the records again, which costs little): the
-    groupings by number are split so that a part has about ROWS_PER_PART records, in at most
-    MAX_PARTS parts (every part reads all the records again)."""
-    parts = 1
-    while parts * ROWS_PER_PART < rows and parts < MAX_PARTS:
-        parts *= 2
-    return parts
+    Every feature but the new recipients is a number's on one day, so the groupings with
+    many groups (the triples, the counts per number and day, the templates) and the joins
+    of the day features are done part by part: the tables of one part are smaller (their
+    hash tables fit the processor's caches better; the triples of one part are dropped
+    before the next part's are made, so that they never all take memory at once), and a
+    part reads only its days' records when the file is in time order, as operators' records
+    are (DuckDB skips the row groups of other days)."""
+    if rows <= ROWS_PER_PART:
+        return None
+    parts: list[tuple[int, int]] = []
+    lo = hi = None
+    n = 0
+    for d, c in day_counts:
+        if lo is not None and n + c > ROWS_PER_PART:
+            parts.append((lo, hi))
+            lo, n = None, 0
+        if lo is None:
+            lo = d
+        hi, n = d, n + c
+    if lo is not None:
+        parts.append((lo, hi))
+    return parts if len(parts) > 1 else None
 
 
-def by_parts(sql: str, key: str, parts: int) -> str:
-    """`sql`, a grouping whose groups each have one value of the integer `key`, once per
-    part of the key's values (`{part}` in `sql` is where that condition goes), as one
-    UNION ALL: the same rows as the grouping done at once."""
-    if parts <= 1:
-        return sql.format(part="TRUE")
-    return "\n UNION ALL ".join(f"({sql.format(part=f'({key} & {parts - 1}) = {k}')})"
-                               for k in range(parts))
+def by_parts(sql: str, parts: Parts) -> str:
+    """`sql` once per part, as one UNION ALL: `{part:COL}` in `sql` is where the condition
+    that the day column COL is in the part's days goes. `sql` must give each day's rows
+    from that day's records alone, so that the union equals `sql` done on all the days."""
+    def render(lo_hi):
+        def cond(m):
+            return "TRUE" if lo_hi is None else f"{m.group(1)} BETWEEN {lo_hi[0]} AND {lo_hi[1]}"
+        return re.sub(r"\{part:([^}]+)\}", cond, sql)
+    if not parts:
+        return render(None)
+    return "\n UNION ALL ".join(f"({render(p)})" for p in parts)
 
 
-def out_in_sql(th: Thresholds, parts: int = 1) -> list[str]:
-    """The passes over every record that group by many keys: (caller, callee, day) triples
-    (for the distinct recipients, the counts received and the first contacts; a triple
-    table is smaller than the records: people call the same people), carrying the counts
-    that the caller's day needs, which are then summed from the triples rather than
-    grouped again from the records; each in `parts` parts by number (`parts_for`)."""
-    tri = by_parts(f"""SELECT a, b, d, count(*) AS n, count(*) FILTER (WHERE sms) AS sms,
-                         min(t) AS first_t,
-                         count(*) FILTER (WHERE NOT sms AND dur < {th.short_call_s}) AS short,
-                         count(h) FILTER (WHERE sms) AS hashed, min(op) AS op
-                  FROM _recs WHERE {{part}} GROUP BY a, b, d""", "a", parts)
-    out = by_parts("""SELECT a AS number, d,
-                         CAST(sum(n - sms) AS BIGINT) AS calls_out,
-                         CAST(sum(sms) AS BIGINT) AS sms_out,
-                         CAST(sum(short) AS BIGINT) AS short_calls,
-                         CAST(sum(hashed) AS BIGINT) AS sms_hashed,
-                         min(op) AS op,
-                         count(*) AS recipients
-                  FROM tri WHERE {part} GROUP BY a, d""", "a", parts)
-    received = by_parts("SELECT b AS number, d, sum(n - sms) AS calls_in, sum(sms) AS sms_in "
-                        "FROM tri WHERE {part} GROUP BY b, d", "b", parts)
-    return [
-        f"CREATE OR REPLACE TEMP TABLE tri AS {tri}",
-        f"CREATE OR REPLACE TEMP TABLE out_day AS {out}",
-        f"CREATE OR REPLACE TEMP TABLE in_day AS {received}",
-    ]
+# The counts of a triple, packed into one HUGEINT so that one sum does the work of four
+# counts: records (bits 0-31), SMS (32-63), short calls (64-95), hashed SMS (96-127). A field
+# holds any count below 2**31, so files of fewer rows than that (`PACKED_ROWS`) use it; larger
+# ones count each on its own.
+PACKED_ROWS = 2**31 - 1
+_FIELD = 2**32
+
+
+def _packed(th: Thresholds) -> str:
+    one, sms, short, hashed = (f"CAST('{v}' AS HUGEINT)" for v in
+                               (1, 1 + _FIELD, 1 + _FIELD**2, 1 + _FIELD + _FIELD**3))
+    return (f"CASE WHEN sms THEN (CASE WHEN h IS NULL THEN {sms} ELSE {hashed} END) "
+            f"WHEN dur < {th.short_call_s} THEN {short} ELSE {one} END")
+
+
+def _field(p: str, k: int) -> str:
+    """The k-th count (0: records, 1: SMS, 2: short calls, 3: hashed SMS) of packed `p`."""
+    shifted = f"({p} >> {32 * k})" if k else p
+    return f"CAST({shifted} & {_FIELD - 1} AS BIGINT)" if k < 3 else f"CAST({shifted} AS BIGINT)"
+
+
+def out_in_sql(th: Thresholds, parts: Parts = None, rows: int = 0) -> list[str]:
+    """The passes over every record that group by many keys, part by part (`day_parts`):
+    (caller, callee, day) triples (for the distinct recipients and the counts received; a
+    triple table is smaller than the records: people call the same people), carrying the
+    counts that the caller's day needs, which are then summed from the triples rather than
+    grouped again from the records. The counts travel packed in one column (`_packed`)
+    when `rows` allows. A part's triples are dropped before the next part's are made."""
+    if rows > PACKED_ROWS:
+        counts = (f"count(*) AS n, count(*) FILTER (WHERE sms) AS sms, "
+                  f"count(*) FILTER (WHERE NOT sms AND dur < {th.short_call_s}) AS short, "
+                  f"count(h) FILTER (WHERE sms) AS hashed")
+        out = """SELECT a AS number, d,
+                     CAST(sum(n - sms) AS BIGINT) AS calls_out,
+                     CAST(sum(sms) AS BIGINT) AS sms_out,
+                     CAST(sum(short) AS BIGINT) AS short_calls,
+                     CAST(sum(hashed) AS BIGINT) AS sms_hashed,
+                     min(op) AS op,
+                     count(*) AS recipients
+                  FROM tri GROUP BY a, d"""
+        received = ("SELECT b AS number, d, CAST(sum(n - sms) AS BIGINT) AS calls_in, "
+                    "CAST(sum(sms) AS BIGINT) AS sms_in FROM tri GROUP BY b, d")
+    else:
+        counts = f"sum({_packed(th)}) AS p"
+        n, sms, short, hashed = (_field("p", k) for k in range(4))
+        out = (f"SELECT number, d, {n} - {sms} AS calls_out, {sms} AS sms_out, "
+               f"{short} AS short_calls, {hashed} AS sms_hashed, op, recipients FROM ("
+               "SELECT a AS number, d, sum(p) AS p, min(op) AS op, count(*) AS recipients "
+               "FROM tri GROUP BY a, d)")
+        received = (f"SELECT number, d, {n} - {sms} AS calls_in, {sms} AS sms_in FROM ("
+                    "SELECT b AS number, d, sum(p) AS p FROM tri GROUP BY b, d)")
+    stmts = []
+    for k, part in enumerate(parts or [None]):
+        where = "TRUE" if part is None else f"d BETWEEN {part[0]} AND {part[1]}"
+        stmts.append(f"CREATE OR REPLACE TEMP TABLE tri AS SELECT a, b, d, {counts}, min(op) AS op "
+                     f"FROM _recs WHERE {where} GROUP BY a, b, d")
+        into = ("CREATE OR REPLACE TEMP TABLE {} AS" if k == 0 else "INSERT INTO {}").format
+        stmts += [f"{into('out_day')} {out}", f"{into('in_day')} {received}"]
+    return stmts + ["DROP TABLE tri"]
 
 
 PER_NUMBER_SQL = """
@@ -278,24 +352,25 @@ PER_NUMBER_SQL = """
                -- the worst day: flagged first, then the highest score, then the earliest
                max({{'f': flagged, 's': score, 'd': -d}}) AS k
         FROM day_scored GROUP BY number)
-    SELECT {number} AS number, s.flagged, s.score, {reasons} AS reasons,
-           make_date(1970, 1, 1) + s.d AS day, b.days_active, b.days_flagged, s.operator, {features}
-    FROM day_scored s JOIN best b ON b.number = s.number AND s.d = -b.k.d
+    SELECT {number} AS number, flagged, score, {reasons} AS reasons,
+           make_date(1970, 1, 1) + d AS day, days_active, days_flagged, operator, {features}
+    FROM (SELECT s.*, b.days_active, b.days_flagged, {met}
+          FROM day_scored s JOIN best b ON b.number = s.number AND s.d = -b.k.d) s
     ORDER BY 1"""
 
 # Whom each flagged number called or texted on its flagged days, first contacted first.
 RECIPIENTS_SQL = """
     SELECT {number} AS number, list_slice(list(b ORDER BY first_t, b), 1, {limit}) AS recipients
-    FROM (SELECT t.a, {b} AS b, min(t.first_t) AS first_t
-          FROM tri t SEMI JOIN (SELECT number, d FROM day_scored WHERE flagged) f
-               ON t.a = f.number AND t.d = f.d
-          GROUP BY t.a, t.b)
+    FROM (SELECT r.a, {b} AS b, min(r.t) AS first_t
+          FROM _recs_busy r SEMI JOIN (SELECT number, d FROM day_scored WHERE flagged) f
+               ON r.a = f.number AND r.d = f.d
+          GROUP BY r.a, r.b)
     GROUP BY a"""
 
 FLAGGED_DAYS_SQL = """
     SELECT {number} AS number, make_date(1970, 1, 1) + d AS day, score, {reasons} AS reasons,
            operator, {features}
-    FROM day_scored WHERE flagged ORDER BY d, 1"""
+    FROM (SELECT *, {met} FROM day_scored WHERE flagged) ORDER BY d, 1"""
 
 
 def scan_duckdb(records: str | Path, subscribers: str | Path | None = None,
@@ -316,22 +391,24 @@ def scan_duckdb(records: str | Path, subscribers: str | Path | None = None,
             rec.open_subscribers(con, subscribers)
         if src.rows == 0:
             return _empty(th, "duckdb", started)
-        parts = parts_for(src.rows)
-        for stmt in out_in_sql(th, parts):
+        parts = day_parts(src.day_counts, src.rows)
+        for stmt in out_in_sql(th, parts, src.rows):
             con.execute(stmt)
         # Numbers are taken as written until they are seen not to be in national form:
         # for an operator's feed (already national) that costs nothing; otherwise the
         # spellings are mapped and the first tables computed again.
-        if src.unmapped or _odd_ids(con):
+        if src.unmapped or src.odd:
             n_odd = rec.id_numbers(con, src)
             if n_odd:
                 notes.append(f"{n_odd} number spellings were put in national form")
-            for stmt in out_in_sql(th, parts):
+            for stmt in out_in_sql(th, parts, src.rows):
                 con.execute(stmt)
-        for stmt in day_features_sql(th, src.first_day, src, subscribers is not None, parts):
+        for stmt in day_features_sql(th, src.first_day, src, subscribers is not None, parts,
+                                     recipients > 0):
             con.execute(stmt)
         feats = ", ".join(FEATURES)
-        fmt = {"features": feats, "reasons": th.reasons_sql()}
+        fmt = {"features": feats, "reasons": th.reasons_sql(),
+               "met": ", ".join(f"{sql} AS {name}" for name, sql in th.met_columns()) or "TRUE AS met_none"}
         numbers = pl.from_arrow(con.sql(PER_NUMBER_SQL.format(
             number=rec.number_sql("s.number", src), **fmt)).to_arrow_table())
         days = pl.from_arrow(con.sql(FLAGGED_DAYS_SQL.format(
@@ -340,21 +417,13 @@ def scan_duckdb(records: str | Path, subscribers: str | Path | None = None,
         if recipients > 0:
             sample = dict(con.sql(RECIPIENTS_SQL.format(
                 limit=int(recipients), number=rec.number_sql("a", src),
-                b=rec.number_sql("t.b", src))).fetchall())
+                b=rec.number_sql("r.b", src))).fetchall())
         return ScanResult(_typed(numbers), _typed(days), "duckdb", src.rows,
                           rec.day_to_date(src.first_day), rec.day_to_date(src.last_day),
                           time.perf_counter() - started, th, notes, sample)
     finally:
         if own:
             con.close()
-
-
-def _odd_ids(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether some number id (of a caller or a callee) stands for a spelling 0 + digits that is
-    not the national form ("084912345678"): those go through `normalize_phone` too."""
-    return bool(rec.noncanonical_numbers(
-        con, "SELECT '0' || CAST(x AS VARCHAR) FROM (SELECT DISTINCT number AS x FROM out_day "
-             "UNION SELECT DISTINCT number FROM in_day)"))
 
 
 def day_features_query(con: duckdb.DuckDBPyConnection, columns: list[str]) -> str:

@@ -109,6 +109,8 @@ class Source:
     kind_exact: bool = True        # kind is exactly 'voice'/'sms' (no lower/trim needed)
     mapped: bool = False           # a number table maps spellings to national form
     unmapped: bool = False         # (load_records) some number is not written 0 + digits
+    odd: bool = False              # (load_records) some id's "0" + digits is not in national form
+    day_counts: list[tuple[int, int]] = field(default_factory=list)  # (load_records) (day, records)
     named: bool = False            # (id_numbers) some number has no national form: negative ids
     operators: list[str] | None = None  # (load_records) op is a position in this sorted list
 
@@ -465,6 +467,14 @@ def open_records(con: duckdb.DuckDBPyConnection, path: str | Path, name: str = "
 # `_number_names` gives those back).
 
 
+def national_id_sql(x: str) -> str:
+    """Whether the id `x` (an integer, 0 or more) is a number in national form: the
+    ranges of the integers whose "0" + digits match CANONICAL_RE (0 + 3, 5, 7, 8, 9 and 8
+    digits; 0 + 2 and 8 or 9 digits), tested without making the text."""
+    return (f"({x} BETWEEN 200000000 AND 399999999 OR {x} BETWEEN 500000000 AND 599999999 "
+            f"OR {x} BETWEEN 700000000 AND 999999999 OR {x} BETWEEN 2000000000 AND 2999999999)")
+
+
 def fast_id_sql(raw: str, value: str) -> str:
     """The id of a number written `raw`, given `value` = TRY_CAST(raw AS BIGINT): NULL
     unless "0" || value gives `raw` back exactly."""
@@ -554,12 +564,20 @@ def load_records(con: duckdb.DuckDBPyConnection, path: str | Path, name: str = "
     except duckdb.Error as exc:
         _check_records(con, src)  # names the line or row when it can
         raise InputError(src.path, _first_line(exc)) from None
+    # One pass, per day (a few groups: the records per day come with the checks).
     got = con.execute(
-        f"SELECT count(*), count(*) FILTER (WHERE a IS NULL OR b IS NULL), "
+        f"SELECT d, count(*), count(*) FILTER (WHERE a IS NULL OR b IS NULL), "
         f"count(*) FILTER (WHERE t IS NULL OR t NOT BETWEEN {_MIN_T} AND {_MAX_T} "
-        f"OR sms IS NULL OR dur IS NULL OR dur < 0 OR (sms AND dur <> 0)), min(t), max(t) "
-        f"FROM {name}").fetchall()[0]
-    src.rows, unmapped, bad, t0, t1 = got
+        f"OR sms IS NULL OR dur IS NULL OR dur < 0 OR (sms AND dur <> 0)), min(t), max(t), "
+        f"count(*) FILTER (WHERE NOT {national_id_sql('a')} OR NOT {national_id_sql('b')}) "
+        f"FROM {name} GROUP BY d").fetchall()
+    src.rows, unmapped, bad, odd = (sum(r[k] for r in got) for k in (1, 2, 3, 6))
+    t0 = min((r[4] for r in got if r[4] is not None), default=None)
+    t1 = max((r[5] for r in got if r[5] is not None), default=None)
+    src.day_counts = sorted((r[0], r[1]) for r in got if r[0] is not None)
+    # Ids whose text is 0 + digits but not the national form ("084912345678"): those go
+    # through `normalize_phone` too (`id_numbers`).
+    src.odd = bool(odd)
     if bad or unmapped:
         # The exact error (file, line or row, column, value); or, when every row is good,
         # numbers in other spellings (and, it may be, 'SMS' for sms: read again folded).
