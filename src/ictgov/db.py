@@ -50,13 +50,13 @@ _engines: dict[str, Engine] = {}
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        path = url.split(":///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        database = make_url(url).database
+        in_file = database not in (None, "", ":memory:")
+        if in_file:
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
         # Connections are kept for reuse, as many as the server's threads can hold at once
         # (40 in the threadpool, plus the loop and the intake writer): beyond the default pool
         # of 5, each request opened a new one, set its pragmas and read the schema again.
-        in_file = make_url(url).database not in (None, "", ":memory:")
         pool = {"pool_size": 48, "max_overflow": 16} if in_file else {}
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10}, **pool)
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -245,6 +245,14 @@ def _store_file(directory: Path, upload: Upload) -> tuple[str, str]:
     return digest, str(path)
 
 
+def claim_of(sub: Submission) -> tuple[str, list[str]]:
+    """What a checked report is matched and stored as: its normalised text and its links in
+    canonical form, sorted."""
+    from ictgov.text import canonical_url
+
+    return normalize(sub.text), sorted({canonical_url(u) for u in sub.urls})
+
+
 def submit(
     session: Session,
     sub: Submission,
@@ -265,9 +273,9 @@ def submit(
     again if the transaction rolls back; an `Idempotency-Key` race is not retried here, since
     rolling back would take the batch's other reports with it: the IntegrityError goes up.
     `new_key` says the caller has already looked the key up and found it unused; `matches`,
-    that it has already matched the report (`matcher.match` of its normalised text and links).
+    that it has already matched the report (`matcher.match` of `claim_of(sub)`).
     """
-    from ictgov.text import canonical_url, normalize_phone
+    from ictgov.text import normalize_phone
 
     # A blank key is no key: stored as "" it would collide with the next blank one.
     idempotency_key = (idempotency_key or "").strip() or None
@@ -285,8 +293,7 @@ def submit(
     errors = check(sub, channel)
     if errors:
         raise IntakeError(errors)
-    text = normalize(sub.text)
-    urls = sorted({canonical_url(u) for u in sub.urls})
+    text, urls = claim_of(sub)
 
     decision, score, method, target, verdict = "new", None, "new", None, None
     if matcher is not None:

@@ -28,8 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ictgov.auth import User
-from ictgov.text import canonical_url, normalize
-from ictgov.tipline.intake import IntakeError, Submission, check, submit
+from ictgov.tipline.intake import IntakeError, Submission, check, claim_of, submit
 from ictgov.tipline.models import Report
 from ictgov.tipline.service import matcher_for
 
@@ -76,14 +75,16 @@ class IntakeWriter:
         self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self.batches = 0  # committed transactions, for tests and the benchmark
+        self.batches = 0  # transactions committed (tests read it)
 
     async def submit(self, sub: Submission, channel: str, *, user: User | None = None,
                      idempotency_key: str | None = None, evidence_dir: Path | None = None) -> Receipt:
         """Store one report; returns once it is committed. Raises IntakeError (the fields at
         fault) or NotStored (the database refused; nothing was saved)."""
         future: Future = Future()
-        self._queue.put(_Item(sub, channel, getattr(user, "id", None), idempotency_key, evidence_dir, future))
+        # A blank key is no key (as in `submit`).
+        key = (idempotency_key or "").strip() or None
+        self._queue.put(_Item(sub, channel, getattr(user, "id", None), key, evidence_dir, future))
         self._ensure_thread()
         return await asyncio.wrap_future(future)
 
@@ -133,7 +134,7 @@ class IntakeWriter:
             users: dict[int, User | None] = {}
             # One look-up for the whole batch; a key seen twice in it is looked up again the
             # second time, when the first report is in the session.
-            keys = [k for k in ((i.idempotency_key or "").strip() for i in batch) if k]
+            keys = [i.idempotency_key for i in batch if i.idempotency_key]
             used = set(session.scalars(select(Report.idempotency_key).where(Report.idempotency_key.in_(keys)))) \
                 if keys else set()
             # Matched before the first insert takes the write lock: another process's writer
@@ -141,7 +142,7 @@ class IntakeWriter:
             early = {} if alone else _match_early(matcher, batch, used)
             stored: list[int] = []
             for n, item in enumerate(batch):
-                key = (item.idempotency_key or "").strip()
+                key = item.idempotency_key
                 matches = None
                 if n in early:
                     text, urls, found = early[n]
@@ -153,7 +154,7 @@ class IntakeWriter:
                         session, item.sub, item.channel, matcher=matcher,
                         user=_user(session, users, item.user_id),
                         idempotency_key=item.idempotency_key, evidence_dir=item.evidence_dir,
-                        batch=not alone, new_key=bool(key) and key not in used, matches=matches)
+                        batch=not alone, new_key=key is not None and key not in used, matches=matches)
                     answers.append(_receipt(result))
                     if result.created:
                         stored.append(result.report.id)
@@ -193,15 +194,14 @@ def _match_early(matcher, batch: list[_Item], used: set[str]) -> dict[int, tuple
     early: dict[int, tuple[str, list[str], list]] = {}
     keys = set(used)
     for n, item in enumerate(batch):
-        key = (item.idempotency_key or "").strip()
-        if key and key in keys:
+        key = item.idempotency_key
+        if key is not None and key in keys:
             continue  # a replay: answered with the stored report
         keys.add(key)
         if check(item.sub, item.channel):
             continue  # refused: submit names the fields
         try:
-            text = normalize(item.sub.text)
-            urls = sorted({canonical_url(u) for u in item.sub.urls})
+            text, urls = claim_of(item.sub)
             early[n] = (text, urls, matcher.match(text, urls))
         except ValueError:
             continue  # submit matches it itself and says what is wrong

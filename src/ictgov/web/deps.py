@@ -168,19 +168,22 @@ def load_user(request: Request, db: Session) -> User | None:
     return user
 
 
+def _user_apart(request: Request) -> User | None:
+    if hasattr(request.state, "user"):
+        return request.state.user
+    with request.app.state.sessionmaker() as db:
+        user = load_user(request, db)
+        db.commit()  # a token's use, written once a minute
+    return user
+
+
 def safe_user(request: Request) -> User | None:
     """The user for a page header when the route did not ask for it (never raises)."""
     if hasattr(request.state, "user"):
         return request.state.user
     try:
         db = getattr(request.state, "db", None)
-        if db is not None:
-            return load_user(request, db)
-        sessionmaker = request.app.state.sessionmaker
-        with sessionmaker() as db:
-            user = load_user(request, db)
-            db.commit()
-            return user
+        return load_user(request, db) if db is not None else _user_apart(request)
     except Exception:  # noqa: BLE001 - a page header must not fail because of the database
         return None
 
@@ -227,15 +230,6 @@ def require(perm: str, **scope: str | Callable[[Request], str | None] | None) ->
 
     dependency.__name__ = f"require_{perm.replace('.', '_')}"
     return Depends(dependency)
-
-
-def _user_apart(request: Request) -> User | None:
-    if hasattr(request.state, "user"):
-        return request.state.user
-    with request.app.state.sessionmaker() as db:
-        user = load_user(request, db)
-        db.commit()  # a token's use, written once a minute
-    return user
 
 
 def require_apart(perm: str) -> Any:
