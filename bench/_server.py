@@ -27,6 +27,32 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def tree_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of process `pid` and its live descendants (Linux only)."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return None
+    children: dict[int, list[int]] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for d in proc.iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        # after the command: state ppid ... utime (12th) stime (13th)
+        children.setdefault(int(fields[1]), []).append(int(d.name))
+        times[int(d.name)] = (int(fields[11]) + int(fields[12])) / tick
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        total += times.get(p, 0.0)
+        todo.extend(children.get(p, []))
+    return total
+
+
 class Server:
     def __init__(self, backend: str = "sqlite", setup: list[list[str]] | None = None, workers: int = 1) -> None:
         if backend not in ("sqlite", "postgres"):
@@ -75,6 +101,12 @@ class Server:
                 self.__exit__(None, None, None)
                 raise RuntimeError(f"the server did not start on {self.backend}: " + "\n".join(tail))
             time.sleep(0.1)
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time (user + system) the server's processes have used so far: the server and
+        its uvicorn workers (Linux /proc; None elsewhere). Less noisy than wall time on a
+        shared machine: a receipt's CPU cost does not depend on what else runs."""
+        return tree_cpu_seconds(self.proc.pid)
 
     def __exit__(self, *exc) -> None:
         if getattr(self, "proc", None) is not None and self.proc.poll() is None:

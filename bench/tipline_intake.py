@@ -4,7 +4,8 @@ Starts the real application (`ictgov serve`, one uvicorn process, or --workers) 
 in a temporary directory, creates a partner account with an API token, and posts reports to
 POST /api/tipline/reports from an asyncio client with N requests in flight. Every report is a
 distinct generated claim with its own Idempotency-Key, so each answer is a new receipt that was
-committed before it was sent. Prints receipts per second and request latency p50/p99, and
+committed before it was sent. Prints receipts per second, request latency p50/p99 and the
+server's CPU time per receipt (steadier than wall time when the machine is shared), and
 checks that the database holds exactly as many reports as receipts were received.
 
 Baseline, measured in the same run on the same server with the same client and concurrency:
@@ -108,9 +109,9 @@ def measure_intake(reports: int = 3000, concurrency: int = 16, seed: int = 11, w
         t0 = time.perf_counter()
         base_lat = asyncio.run(_get_all(srv.base, "/healthz", reports, concurrency))
         base_elapsed = time.perf_counter() - t0
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), srv.cpu_seconds()
         lat, receipts = asyncio.run(_post_all(srv.base, token, reports, concurrency, seed))
-        elapsed = time.perf_counter() - t0
+        elapsed, cpu1 = time.perf_counter() - t0, srv.cpu_seconds()
         stored = sqlite3.connect(srv.sqlite_path).execute("SELECT count(*) FROM tipline_reports").fetchone()[0]
     lat_ms = np.array(lat) * 1000
     return {"reports": reports, "concurrency": concurrency, "workers": workers, "seconds": elapsed,
@@ -118,7 +119,8 @@ def measure_intake(reports: int = 3000, concurrency: int = 16, seed: int = 11, w
             "p99_ms": float(np.percentile(lat_ms, 99)), "distinct_receipts": len(set(receipts)),
             "stored": stored - 20 * workers, "baseline_per_s": len(base_lat) / base_elapsed,
             "baseline_p50_ms": float(np.percentile(np.array(base_lat) * 1000, 50)),
-            "ratio": (len(receipts) / elapsed) / (len(base_lat) / base_elapsed)}
+            "ratio": (len(receipts) / elapsed) / (len(base_lat) / base_elapsed),
+            "server_cpu_ms": None if cpu0 is None else (cpu1 - cpu0) * 1000 / max(len(receipts), 1)}
 
 
 def print_intake(r: dict) -> bool:
@@ -127,6 +129,8 @@ def print_intake(r: dict) -> bool:
           f"{r['reports']:,} reports in {r['seconds']:.1f} s = {r['receipts_per_s']:.0f} receipts/s "
           f"(target >= 300); latency p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms; "
           f"stored {r['stored']:,}, distinct receipts {r['distinct_receipts']:,}")
+    if r.get("server_cpu_ms") is not None:
+        print(f"server CPU per receipt (user + system, all its processes): {r['server_cpu_ms']:.2f} ms")
     print(f"baseline GET /healthz (same server, client and concurrency): {r['baseline_per_s']:.0f} requests/s, "
           f"p50 {r['baseline_p50_ms']:.1f} ms; ratio intake / baseline = {r['ratio']:.2f}")
     return ok

@@ -119,6 +119,27 @@ def test_matcher_agrees_with_brute_force():
         assert [round(x.score, 5) for x in fast] == [round(x.score, 5) for x in slow]
 
 
+def test_a_large_cluster_of_near_duplicates_is_not_scored_row_by_row():
+    # The intake's hard case: thousands of reports from a few templates, each with its own
+    # numbers, so that most stored rows share most n-grams with a new report. Reading past
+    # the minimal prefix and stopping once no bound can enter the top k keep the rows scored
+    # exactly to a few dozen, with brute force's answers.
+    rng = random.Random(6)
+    subjects, claims = SUBJECTS[:4], OBJECTS[:4]
+
+    def report(i: int) -> str:
+        return (f"{rng.choice(subjects)} {rng.choice(VERBS)} {rng.choice(claims)} từ ngày "
+                f"{1 + i % 28}/{1 + i % 12}, mã tin {i} {rng.randrange(10**6)}")
+
+    m = ClaimMatcher()
+    m.add_many([(i, i, report(i)) for i in range(2000)])
+    for i in range(2000, 2040):
+        q = report(i)
+        fast, slow = m.match(q, k=5), m.match_brute_force(q, k=5)
+        assert [(x.item_id, round(x.score, 5)) for x in fast] == [(x.item_id, round(x.score, 5)) for x in slow]
+        assert m.last_stats_["scored"] <= 150, m.last_stats_
+
+
 def _recall_against_brute_force(m: ClaimMatcher, queries: list[str], k: int = 5) -> float:
     want = found = 0
     for q in queries:

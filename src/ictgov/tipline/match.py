@@ -24,9 +24,9 @@ at a million rows many queries hit the posting budget; only then can a row that 
 would return be missed (``last_stats_`` says "capped" / "cut"), and bench/tipline_match.py
 measures how often.
 
-Index layout: rows live in immutable segments (CSR rows + CSC postings, like Lucene segments).
-`add` appends to a small buffer that is scanned by brute force; a full buffer becomes a
-segment, and segments of the same size class merge (factor 4), so an add costs amortised
+Index layout: postings live in immutable segments (CSC, like Lucene segments); the rows, for
+exact scoring, in one growing CSR matrix (`ictgov.tipline.rows.RowStore`). `add` appends to a
+small buffer of recent rows that is scanned by brute force; a full buffer becomes a segment, and segments of the same size class merge (factor 4), so an add costs amortised
 O(log n) and never refits everything. `add_many` builds one segment in bulk. `remove` marks a
 row dead (it is skipped at once; its space is kept until the matcher is rebuilt).
 
@@ -63,6 +63,7 @@ from datasketch import MinHashLSH
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from ictgov import text as _text
+from ictgov.tipline.rows import RowStore
 from ictgov.text import fold
 
 __all__ = [
@@ -251,23 +252,17 @@ class _Sig:
 
 
 class _Segment:
-    """Immutable block of stored rows: CSR (rows) and CSC (postings), plus global row numbers."""
+    """Immutable block of postings (CSC: n-gram -> rows) of stored rows, plus their global row
+    numbers. The rows themselves are in the matcher's `RowStore`."""
 
-    __slots__ = ("_csc", "csr", "gid")
+    __slots__ = ("csc", "gid")
 
-    def __init__(self, csr: sp.csr_matrix, gid: np.ndarray):
-        self.csr = csr
-        self._csc: sp.csc_matrix | None = None
+    def __init__(self, rows: sp.csr_matrix, gid: np.ndarray):
+        self.csc = rows.tocsc()
         self.gid = gid
 
-    @property
-    def csc(self) -> sp.csc_matrix:
-        if self._csc is None:
-            self._csc = self.csr.tocsc()
-        return self._csc
-
     def __len__(self) -> int:
-        return self.csr.shape[0]
+        return self.csc.shape[0]
 
 
 @dataclass
@@ -277,6 +272,14 @@ class _Query:
     q: sp.csr_matrix | None = None  # sublinear tf row
     extra: dict = field(default_factory=dict)
 
+
+# How far the candidate stage reads past the minimal prefix (see `_prefix_candidates`): until
+# the unread norm is below this share of the score worth finding, and at most this multiple
+# of the minimal prefix's postings. Tuned on the intake bench's clusters (2026-12-07): 0.5 and
+# 16 scored 40 rows a query instead of 1,350 and took 1.7 ms instead of 2.4 at 6,000 rows;
+# reading further (0.3, 32) cost as much in postings as it saved in rows.
+_READ_ON_NORM = 0.5
+_READ_ON_VOLUME = 16
 
 # (auto, suggest) for the character n-gram cosine, from the grouping evaluation on generated
 # variants (tests/tipline/test_match.py, bench/tipline_match.py).
@@ -378,8 +381,6 @@ class ClaimMatcher:
         self.alive_ = np.zeros(0, dtype=bool)
         self.norms_ = np.zeros(0, dtype=np.float32)  # idf-weighted L2 norm of the stored row
         self.sigs_ = np.zeros((0, self.num_perm), dtype=np.uint32)
-        self.seg_of_ = np.zeros(0, dtype=np.int32)   # -1: still in the buffer
-        self.row_of_ = np.zeros(0, dtype=np.int64)
         self.row_by_item_: dict[Hashable, int] = {}
         self.rows_by_case_: dict[Hashable, list[int]] = {}
         self.exact_text_: dict[str, list[int]] = {}
@@ -387,10 +388,11 @@ class ClaimMatcher:
         self.row_urls_: dict[int, list[str]] = {}
         self.folded_: list[str] = []
         # cosine index
+        self.rows_ = RowStore(self.n_features)
         self.segments_: list[_Segment] = []
-        self.buffer_rows_: list[sp.csr_matrix] = []
-        self.buffer_gid_: list[int] = []
-        self._buffer_cache: _Segment | None = None
+        # The rows added since the last segment was made: always the last rows of rows_.
+        self.buffer_start_ = 0
+        self._buffer_csr: sp.csr_matrix | None = None
         # the features of the texts last matched, so adding the report just matched (the
         # intake's pattern: match, store, add) does not compute them again
         self._recent: OrderedDict[str, tuple[sp.csr_matrix, np.ndarray]] = OrderedDict()
@@ -482,8 +484,6 @@ class ClaimMatcher:
         self.alive_ = grow(self.alive_, False)
         self.norms_ = grow(self.norms_, 1.0)
         self.sigs_ = grow(self.sigs_, 0)
-        self.seg_of_ = grow(self.seg_of_, -1)
-        self.row_of_ = grow(self.row_of_, 0)
 
     def add(self, item_id: Hashable, case_id: Hashable, text: str, urls: Iterable[str] = (),
             verdict: Any = None) -> None:
@@ -558,20 +558,15 @@ class ClaimMatcher:
         self.norms_[gids] = self._row_norms(counts)
         # rows into the index
         if n >= self.buffer_size:
+            # the buffer first, so that it stays the last rows of the store
+            self._seal_buffer()
+            self.rows_.append(counts)
             self._new_segment(counts, gids)
+            self.buffer_start_ = len(self.rows_)
         else:
-            for i in range(n):
-                self.buffer_rows_.append(counts[i])
-                self.buffer_gid_.append(int(g0 + i))
-                self.seg_of_[g0 + i] = -1
-            if self._buffer_cache is not None:
-                # Extend the stacked buffer rather than re-stacking every row: one report
-                # at a time is the web's pattern, and a full re-stack per add dominated intake.
-                cache = self._buffer_cache
-                self._buffer_cache = _Segment(
-                    sp.vstack([cache.csr, counts], format="csr", dtype=np.float32),
-                    np.concatenate([cache.gid, gids]))
-            if len(self.buffer_gid_) >= self.buffer_size:
+            self.rows_.append(counts)
+            self._buffer_csr = None
+            if len(self.rows_) - self.buffer_start_ >= self.buffer_size:
                 self._seal_buffer()
         self._maybe_refresh_idf()
 
@@ -617,32 +612,26 @@ class ClaimMatcher:
         self._refresh_norms()
 
     def _refresh_norms(self) -> None:
-        for seg in self.segments_:
-            self.norms_[seg.gid] = self._row_norms(seg.csr)
-        if self.buffer_rows_:
-            buf = self._buffer_segment()
-            self.norms_[buf.gid] = self._row_norms(buf.csr)
+        if len(self.rows_):
+            self.norms_[: len(self.rows_)] = self._row_norms(self.rows_.matrix())
 
-    def _new_segment(self, counts: sp.csr_matrix, gids: np.ndarray) -> None:
-        seg = _Segment(counts.astype(np.float32), np.asarray(gids, dtype=np.int64))
-        seg.csc  # noqa: B018 - build the postings now, not in the first query after the add
-        self.segments_.append(seg)
-        k = len(self.segments_) - 1
-        self.seg_of_[seg.gid] = k
-        self.row_of_[seg.gid] = np.arange(len(seg))
+    def _new_segment(self, rows: sp.csr_matrix, gids: np.ndarray) -> None:
+        self.segments_.append(_Segment(rows, np.asarray(gids, dtype=np.int64)))
         self._merge_segments()
 
-    def _seal_buffer(self) -> None:
-        buf = self._buffer_segment()
-        self.buffer_rows_, self.buffer_gid_, self._buffer_cache = [], [], None
-        self._new_segment(buf.csr, buf.gid)
+    def _buffer_gids(self) -> np.ndarray:
+        return np.arange(self.buffer_start_, len(self.rows_), dtype=np.int64)
 
-    def _buffer_segment(self) -> _Segment:
-        if self._buffer_cache is None:
-            csr = sp.vstack(self.buffer_rows_, format="csr", dtype=np.float32) if self.buffer_rows_ \
-                else sp.csr_matrix((0, self.n_features), dtype=np.float32)
-            self._buffer_cache = _Segment(csr, np.asarray(self.buffer_gid_, dtype=np.int64))
-        return self._buffer_cache
+    def _buffer_rows(self) -> sp.csr_matrix:
+        if self._buffer_csr is None:
+            self._buffer_csr = self.rows_.matrix()[self.buffer_start_:]
+        return self._buffer_csr
+
+    def _seal_buffer(self) -> None:
+        if self.buffer_start_ < len(self.rows_):
+            self._new_segment(self._buffer_rows(), self._buffer_gids())
+        self.buffer_start_ = len(self.rows_)
+        self._buffer_csr = None
 
     def _merge_segments(self) -> None:
         """Merge `merge_factor` segments of one size class (tiered, as Lucene does)."""
@@ -655,16 +644,9 @@ class ClaimMatcher:
             if not full:
                 return
             ks = set(full[0][: self.merge_factor])
-            parts = [self.segments_[k] for k in sorted(ks)]
-            csr = sp.vstack([p.csr for p in parts], format="csr")
-            gid = np.concatenate([p.gid for p in parts])
+            gid = np.concatenate([self.segments_[k].gid for k in sorted(ks)])
             keep = [s for k, s in enumerate(self.segments_) if k not in ks]
-            merged = _Segment(csr, gid)
-            merged.csc  # noqa: B018 - postings built at merge time, not in a query
-            self.segments_ = keep + [merged]
-            for k, seg in enumerate(self.segments_):
-                self.seg_of_[seg.gid] = k
-                self.row_of_[seg.gid] = np.arange(len(seg))
+            self.segments_ = keep + [_Segment(self.rows_.rows(gid), gid)]
 
     @_locked
     def remove(self, item_id: Hashable) -> None:
@@ -690,11 +672,7 @@ class ClaimMatcher:
         self._maybe_refresh_idf()
 
     def _stored_row(self, g: int) -> sp.csr_matrix:
-        k = int(self.seg_of_[g])
-        if k < 0:
-            buf = self._buffer_segment()
-            return buf.csr[int(np.flatnonzero(buf.gid == g)[0])]
-        return self.segments_[k].csr[int(self.row_of_[g])]
+        return self.rows_.matrix()[g]
 
     @_locked
     def set_case(self, item_id: Hashable, case_id: Hashable) -> None:
@@ -748,31 +726,23 @@ class ClaimMatcher:
         scratch = self._scratch
         scratch[idx] = wq * self.idf_[idx]
         try:
-            segs = self.seg_of_[gids]
-            for k in np.unique(segs):
-                sel = np.flatnonzero(segs == k)
-                if k < 0:
-                    buf = self._buffer_segment()
-                    rows = np.searchsorted(buf.gid, gids[sel])  # buffer rows are added in gid order
-                    csr = buf.csr
-                else:
-                    rows = self.row_of_[gids[sel]]
-                    csr = self.segments_[k].csr
-                scores[sel] = csr[rows] @ scratch
+            scores[:] = self.rows_.rows(gids) @ scratch
         finally:
             scratch[idx] = 0.0
         return scores / self.norms_[gids]
 
     def _prefix_candidates(self, idx: np.ndarray, wq: np.ndarray, theta: float,
-                           exclude: np.ndarray) -> tuple[np.ndarray, dict]:
+                           exclude: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, dict]:
         """Rows that can reach cosine ≥ theta, read from the postings of the rarest n-grams.
 
         The prefix of rarest n-grams is read until the unread weight's norm is below theta, so
         every row that can still reach theta has a partial score there (prefix filtering). When
         that prefix holds more than ``max_postings`` postings, only the rarest n-grams up to that
         budget are read. Of the rows left, the ``max_candidates`` with the highest partial score
-        are returned. A row can be missed only through the budget or the cut (``last_stats_``
-        says "capped" / "cut"); the bench measures how often against brute force.
+        are returned, with their partial scores and the unread weight's norm: a row's cosine is
+        at most its partial score plus that norm (Cauchy–Schwarz). A row can be missed only
+        through the budget or the cut (``last_stats_`` says "capped" / "cut"); the bench
+        measures how often against brute force.
         """
         order = np.lexsort((-wq, self.df_[idx]))  # rarest first
         w_sorted = wq[order]
@@ -786,22 +756,31 @@ class ClaimMatcher:
         capped = bool(needed and vol[needed - 1] > self.max_postings)
         if capped:
             needed = max(1, int(np.searchsorted(vol, self.max_postings, side="right")))
+        if not capped and needed:
+            # Read on past the minimal prefix, while postings are cheap next to scoring rows:
+            # each candidate's partial score then comes closer to its cosine and the unread
+            # norm (its bound's slack) shrinks, so far fewer rows pass the filter below. On
+            # near-duplicate clusters (thousands of rows sharing most n-grams) this turns about
+            # a thousand rows scored exactly into a few dozen.
+            far = int(np.argmax(suffix < theta * _READ_ON_NORM))
+            budget = min(self.max_postings, _READ_ON_VOLUME * int(vol[needed - 1]))
+            needed = max(needed, min(far, int(np.searchsorted(vol, budget, side="right"))))
         feats = feats_all[:needed]
         rest_norm = float(suffix[needed])
         fw = (w_sorted[:needed] * self.idf_[feats]).astype(np.float64)
         stats = {"prefix_features": needed, "features": len(idx), "capped": capped,
                  "postings": 0, "candidates": 0}
         gids, partials = [], []
-        if self.buffer_rows_:  # the small buffer of recent adds is scored in full (no postings)
-            buf = self._buffer_segment()
+        if self.buffer_start_ < len(self.rows_):  # the small buffer of recent adds is scored in full
+            buf_gid = self._buffer_gids()
             scratch = self._scratch
             scratch[idx] = wq * self.idf_[idx]
             try:
-                full = (buf.csr @ scratch) / self.norms_[buf.gid]
+                full = (self._buffer_rows() @ scratch) / self.norms_[buf_gid]
             finally:
                 scratch[idx] = 0.0
-            keep = (full >= theta) & self.alive_[buf.gid]
-            gids.append(buf.gid[keep])
+            keep = (full >= theta) & self.alive_[buf_gid]
+            gids.append(buf_gid[keep])
             partials.append(full[keep])
         for seg in self.segments_:
             csc = seg.csc
@@ -836,9 +815,9 @@ class ClaimMatcher:
         if len(cands) > self.max_candidates:
             stats["cut"] = True
             top = np.argpartition(-partial, self.max_candidates - 1)[: self.max_candidates]
-            cands = cands[top]
+            cands, partial = cands[top], partial[top]
         stats["candidates"] = len(cands)
-        return cands, stats
+        return cands, partial, rest_norm, stats
 
     @_locked
     def match(self, text: str, urls: Iterable[str] = (), k: int = 5,
@@ -889,19 +868,50 @@ class ClaimMatcher:
                       reverse=True)
         theta = max(theta0, best[k - 1] if len(best) >= k else 0.0)
         exclude = np.fromiter(list(found) + list(scored), dtype=np.int64)
-        cands, stats = self._prefix_candidates(idx, wq, theta - 1e-6, exclude)
-        if len(cands):
-            cos = self._cosine_rows(cands, idx, wq)
-            keep = cos >= theta0
-            for g, c in zip(cands[keep].tolist(), cos[keep].tolist()):
-                scored[g] = (c, "similar")
+        cands, partial, rest_norm, stats = self._prefix_candidates(idx, wq, theta - 1e-6, exclude)
+        stats["scored"] = self._score_candidates(cands, partial, rest_norm, best[:k], scored,
+                                                 idx, wq, theta0, k)
         stats["lsh_candidates"] = len(lsh_keys)
-        stats["case_rows"] = self._expand_cases(found, scored, idx, wq, theta0, k)
+        # Every row that can enter the top k is among the candidates, unless the posting
+        # budget or the candidate cut left some out: only then are the best cases' other
+        # reports worth reading.
+        stats["case_rows"] = self._expand_cases(found, scored, idx, wq, theta0, k) \
+            if stats["capped"] or stats.get("cut") else 0
         self.last_stats_ = stats
         for g, (c, method) in scored.items():
             if c >= theta0 and self.alive_[g]:
                 found[g] = self._match_obj(g, c, method)
         return sorted(found.values(), key=_rank)[:k]
+
+    def _score_candidates(self, cands: np.ndarray, partial: np.ndarray, rest_norm: float,
+                          best: list[float], scored: dict[int, tuple[float, Method]],
+                          idx: np.ndarray, wq: np.ndarray, theta0: float, k: int) -> int:
+        """Score `cands` exactly, highest bound first, until no bound left can enter the top k.
+
+        A candidate's cosine is at most its partial score plus `rest_norm`; once that bound is
+        below the k-th best score found so far, neither it nor any candidate after it can
+        enter the top k. In a cluster of near-duplicates that stops after the first blocks
+        instead of scoring the whole cluster. `best`: the best scores already found, high first.
+        """
+        if not len(cands):
+            return 0
+        order = np.argsort(-partial, kind="stable")
+        cands, bound = cands[order], partial[order] + rest_norm
+        top = sorted(best, reverse=True)[:k]
+        done, block = 0, 64
+        while done < len(cands):
+            kth = top[k - 1] if len(top) >= k else -1.0
+            if bound[done] < kth - 1e-6:
+                break
+            part = cands[done:done + block]
+            cos = self._cosine_rows(part, idx, wq)
+            keep = cos >= theta0
+            for g, c in zip(part[keep].tolist(), cos[keep].tolist()):
+                scored[g] = (c, "similar")
+            top = sorted(top + cos[keep].tolist(), reverse=True)[:k]
+            done += len(part)
+            block *= 2
+        return done
 
     def _expand_cases(self, found: dict[int, Match], scored: dict[int, tuple[float, Method]],
                       idx: np.ndarray, wq: np.ndarray, theta0: float, k: int) -> int:
@@ -967,19 +977,15 @@ class ClaimMatcher:
             scratch = self._scratch
             scratch[idx] = wq * self.idf_[idx]
             try:
-                segments = list(self.segments_)
-                if self.buffer_rows_:
-                    segments.append(self._buffer_segment())
-                for seg in segments:
-                    s = (seg.csr @ scratch) / self.norms_[seg.gid]
-                    s[~self.alive_[seg.gid]] = -1.0
-                    top = np.flatnonzero(s >= theta0)
-                    if len(top) > 4 * k:
-                        top = top[np.argpartition(-s[top], 4 * k)[: 4 * k]]
-                    for r in top.tolist():
-                        g = int(seg.gid[r])
-                        if g not in found:
-                            found[g] = self._match_obj(g, float(s[r]), "similar")
+                n = len(self.rows_)
+                s = (self.rows_.matrix() @ scratch) / self.norms_[:n]
+                s[~self.alive_[:n]] = -1.0
+                top = np.flatnonzero(s >= theta0)
+                if len(top) > 4 * k + len(found):
+                    top = top[np.argpartition(-s[top], 4 * k + len(found))[: 4 * k + len(found)]]
+                for g in top.tolist():
+                    if g not in found:
+                        found[g] = self._match_obj(g, float(s[g]), "similar")
             finally:
                 scratch[idx] = 0.0
         return sorted(found.values(), key=_rank)[:k]
