@@ -402,23 +402,22 @@ def test_adding_the_text_just_matched_reuses_its_features_and_stores_the_same_ro
         assert [m.score for m in a] == pytest.approx([m.score for m in b], abs=1e-9)
 
 
-def test_match_among_scores_only_the_items_named_and_merges_earlier_matches():
+def test_pairwise_scores_new_reports_as_match_would_once_one_is_stored():
     claims = make_claims(60, seed=11)
     rng = random.Random(6)
     m = ClaimMatcher()
     m.add_many([(i, i, c) for i, c in enumerate(claims)])
-    m.add(100, 100, "xem chi tiết tại đây", urls=["https://www.example.vn/tin?utm_source=fb"])
-    q = generate_variants(claims[7], rng, 1)[0]
-    full = m.match(q)
-    assert full[0].item_id == 7
-    # among other items only: item 7 is not among them, so it is not found
-    assert all(x.item_id != 7 for x in m.match_among(q, item_ids=[1, 2, 3]))
-    # named, it scores as match() scores it
-    alone = m.match_among(q, item_ids=[3, 7])
-    assert alone[0].item_id == 7 and alone[0].score == pytest.approx(full[0].score, abs=1e-5)
-    # earlier matches are kept and ranked with the new ones, k at most
-    merged = m.match_among(q, item_ids=[7], also=[Match(42, 42, 0.5, "similar")], k=2)
-    assert [x.item_id for x in merged] == [7, 42]
-    # the same link is an exact match, whatever the text
-    link = m.match_among("một nội dung khác hẳn", ["http://example.vn/tin/"], item_ids=[100, 7])
-    assert link[0].item_id == 100 and link[0].method == "exact" and link[0].score == 1.0
+    variant = generate_variants(claims[7], rng, 1)[0]
+    items = [(claims[7], []), (variant, []), (claims[20], []),
+             ("xem chi tiết tại đây", ["https://www.example.vn/tin?utm_source=fb"]),
+             ("một nội dung khác hẳn", ["http://example.vn/tin/"]), (claims[7], [])]
+    scores, exact = m.pairwise(items)
+    assert scores.shape == exact.shape == (6, 6)
+    assert (scores == scores.T).all()
+    # a variant scores against its claim as match() scores it against the stored claim
+    stored = {x.item_id: x.score for x in m.match(variant, k=60, min_score=0.0)}
+    assert scores[1, 0] == pytest.approx(stored[7], abs=1e-5)
+    assert scores[1, 2] == pytest.approx(stored.get(20, 0.0), abs=1e-5) and scores[1, 2] < 0.5
+    # the same link, whatever the text, and the same text are exact matches
+    assert exact[3, 4] and scores[3, 4] == 1.0
+    assert exact[0, 5] and scores[0, 5] == 1.0 and not exact[0, 1]

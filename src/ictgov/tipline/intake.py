@@ -79,6 +79,10 @@ class SubmitResult:
     score: float | None
     verdict: str | None  # set when the report matched an already published verdict
     created: bool = True
+    # for `finish`: the case suggested or joined, how it matched, the report's canonical links
+    target: Case | None = None
+    method: str = "new"
+    urls: list[str] = field(default_factory=list)
 
 
 # Major brands of the ISO base media file format that are MP4 video. Left out on purpose:
@@ -262,35 +266,73 @@ def submit(
     user=None,
     idempotency_key: str | None = None,
     evidence_dir: Path | None = None,
-    batch: bool = False,
-    new_key: bool = False,
-    matches: list | None = None,
 ) -> SubmitResult:
-    """Check, store and group one report; the caller commits before issuing the receipt.
+    """Check, store and group one report; the caller commits before issuing the receipt."""
+    # A blank key is no key: stored as "" it would collide with the next blank one.
+    idempotency_key = (idempotency_key or "").strip() or None
+    if idempotency_key:
+        previous = replay_of(session, sub, idempotency_key)
+        if previous is not None:
+            return previous
+    result = prepare(session, sub, channel, matcher=matcher, user=user,
+                     idempotency_key=idempotency_key, evidence_dir=evidence_dir)
+    try:
+        session.flush()
+    except IntegrityError:
+        # Two requests with one Idempotency-Key raced; the other one won.
+        session.rollback()
+        if idempotency_key:
+            return submit(session, sub, channel, matcher=matcher, user=user,
+                          idempotency_key=idempotency_key, evidence_dir=evidence_dir)
+        raise
+    finish(session, [(result, user)], matcher=matcher)
+    return result
 
-    With `batch` (the intake writer, several reports in one transaction) the report enters the
-    claim index at once, so the next report of the batch can join its case, and is taken out
-    again if the transaction rolls back; an `Idempotency-Key` race is not retried here, since
-    rolling back would take the batch's other reports with it: the IntegrityError goes up.
-    `new_key` says the caller has already looked the key up and found it unused; `matches`,
-    that it has already matched the report (`matcher.match` of `claim_of(sub)`).
+
+def replay_of(session: Session, sub: Submission, idempotency_key: str) -> SubmitResult | None:
+    """The report stored earlier under `idempotency_key`, answered again; None if the key is new.
+    The key sent again with another text is refused."""
+    # Without a flush first: the reports of this transaction are flushed as they are made,
+    # and flushing the rest (an audit entry) now would only split one write into two.
+    with session.no_autoflush:
+        previous = session.scalar(select(Report).where(Report.idempotency_key == idempotency_key))
+    if previous is None:
+        return None
+    return replayed(previous, previous.case, sub, previous.match_score,
+                    previous.case.verdict if previous.case.state == "published" else None)
+
+
+def replayed(report: Report, case: Case, sub: Submission, score: float | None,
+             verdict: str | None) -> SubmitResult:
+    """The answer to a key sent again: the report stored under it, if the text is the same."""
+    if report.text != normalize(sub.text or ""):
+        raise IntakeError({"idempotency_key": "already used for a different report"})
+    return SubmitResult(report, case, "replay", score, verdict, created=False)
+
+
+def prepare(
+    session: Session,
+    sub: Submission,
+    channel: str,
+    *,
+    matcher=None,
+    user=None,
+    idempotency_key: str | None = None,
+    evidence_dir: Path | None = None,
+    matches: list | None = None,
+    cases: dict | None = None,
+    checked: bool = False,
+) -> SubmitResult:
+    """Check a report and add it, with a new case if it opens one, to `session`, unflushed.
+
+    `matches`: the caller has matched the report already (`matcher.match` of `claim_of(sub)`);
+    a match whose case id is a key of `cases` names a case of this transaction not flushed
+    yet (the intake writer's batch). `checked`: `check` found nothing wrong already. The
+    caller flushes, then calls `finish`.
     """
     from ictgov.text import normalize_phone
 
-    # A blank key is no key: stored as "" it would collide with the next blank one.
-    idempotency_key = (idempotency_key or "").strip() or None
-    if idempotency_key and not new_key:
-        # Without a flush first: the reports of this transaction are flushed as they are made,
-        # and flushing the rest (an audit entry) now would only split one write into two.
-        with session.no_autoflush:
-            previous = session.scalar(select(Report).where(Report.idempotency_key == idempotency_key))
-        if previous is not None:
-            if previous.text != normalize(sub.text or ""):
-                raise IntakeError({"idempotency_key": "already used for a different report"})
-            return SubmitResult(previous, previous.case, "replay", previous.match_score,
-                                previous.case.verdict if previous.case.state == "published" else None,
-                                created=False)
-    errors = check(sub, channel)
+    errors = {} if checked else check(sub, channel)
     if errors:
         raise IntakeError(errors)
     text, urls = claim_of(sub)
@@ -301,7 +343,8 @@ def submit(
             matches = matcher.match(text, urls)
         outcome = matcher.decide(matches)
         if outcome.kind in ("join", "suggest") and outcome.match is not None:
-            target = session.get(Case, outcome.match.case_id)
+            found = outcome.match.case_id
+            target = cases[found] if cases and found in cases else session.get(Case, found)
             score, method = outcome.match.score, outcome.match.method
             decision = outcome.kind if target is not None else "new"
 
@@ -331,29 +374,27 @@ def submit(
         session.add(Evidence(report=report, filename=Path(f.filename).name[:255],
                              media_type=sniff_media_type(f.data), size=len(f.data),
                              sha256=digest, stored_path=path))
-    try:
-        session.flush()
-    except IntegrityError:
-        if batch:
-            raise
-        # Two requests with one Idempotency-Key raced; the other one won.
-        session.rollback()
-        if idempotency_key:
-            return submit(session, sub, channel, matcher=matcher, user=user,
-                          idempotency_key=idempotency_key, evidence_dir=evidence_dir)
-        raise
-    if decision == "suggest" and target is not None:
-        session.add(Suggestion(report_id=report.id, case_id=target.id, score=score, method=method))
-    record(session, user, "create", "tipline_report", report.receipt,
-           after={"channel": channel, "case": case.id, "decision": decision})
-    if matcher is not None:
+    return SubmitResult(report, case, decision, score, verdict, target=target, method=method, urls=urls)
+
+
+def finish(session: Session, results: list[tuple[SubmitResult, Any]], *, matcher=None) -> None:
+    """After the flush of reports made by `prepare` (each with the user who sent it): their
+    suggestions and audit entries, and their place in the claim index once the transaction
+    commits."""
+    items = []
+    for r, user in results:
+        if r.decision == "suggest" and r.target is not None:
+            session.add(Suggestion(report_id=r.report.id, case_id=r.target.id, score=r.score, method=r.method))
+        record(session, user, "create", "tipline_report", r.report.receipt,
+               after={"channel": r.report.channel, "case": r.case.id, "decision": r.decision})
+        items.append((r.report.id, r.case.id, r.report.text, r.urls, r.verdict))
+    if matcher is not None and items:
         # Only once committed: added before, a failed commit (SQLITE_BUSY, disk full) left an id
         # in the index that the database then handed to the next report, and every later add
         # of that id failed until a restart.
-        from ictgov.tipline.service import index_report
+        from ictgov.tipline.service import index_reports
 
-        index_report(session, matcher, (report.id, case.id, text, urls, verdict), now=batch)
-    return SubmitResult(report, case, decision, score, verdict)
+        index_reports(session, matcher, items)
 
 
 def evidence_file(ev: Evidence, data_dir: Path | None = None) -> Path | None:

@@ -54,7 +54,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
@@ -265,12 +265,10 @@ class _Segment:
         return self.csc.shape[0]
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Query:
     folded: str
     urls: list[str]
-    q: sp.csr_matrix | None = None  # sublinear tf row
-    extra: dict = field(default_factory=dict)
 
 
 # How far the candidate stage reads past the minimal prefix (see `_prefix_candidates`): until
@@ -396,6 +394,7 @@ class ClaimMatcher:
         # the features of the texts last matched, so adding the report just matched (the
         # intake's pattern: match, store, add) does not compute them again
         self._recent: OrderedDict[str, tuple[sp.csr_matrix, np.ndarray]] = OrderedDict()
+        self._prepared: OrderedDict[tuple, _Query] = OrderedDict()
         self.df_ = np.zeros(self.n_features, dtype=np.int64)
         self.n_alive_ = 0
         self.idf_ = np.ones(self.n_features, dtype=np.float32)
@@ -430,6 +429,17 @@ class ClaimMatcher:
         if isinstance(urls, str):
             raise TypeError("urls must be a list of strings, not one string")
         url_list = list(urls)
+        # The intake prepares one report three times (matched, matched among its batch, added):
+        # folding and spelling out teencode are the costly part, so the last few are kept.
+        key = (text, tuple(url_list))
+        query = self._prepared.get(key)
+        if query is None:
+            query = self._prepared[key] = self._prepare_new(text, url_list, field_name)
+            while len(self._prepared) > _RECENT:
+                self._prepared.popitem(last=False)
+        return query
+
+    def _prepare_new(self, text: str, url_list: list[str], field_name: str) -> _Query:
         for u in url_list:
             if not isinstance(u, str) or not u.strip():
                 raise ValueError(f"urls must be non-empty strings, got {u!r}")
@@ -991,40 +1001,39 @@ class ClaimMatcher:
         return sorted(found.values(), key=_rank)[:k]
 
     @_locked
-    def match_among(self, text: str, urls: Iterable[str] = (), item_ids: Sequence[Hashable] = (),
-                    also: Sequence[Match] = (), k: int = 5, min_score: float | None = None) -> list[Match]:
-        """The `k` best of `also` and of the stored items `item_ids` alone, for a new report.
+    def pairwise(self, items: Sequence[tuple[str, Iterable[str]]]) -> tuple[np.ndarray, np.ndarray]:
+        """Scores between new reports (text, links), none of them stored: what `match` would give
+        one against another once stored. 1.0 for the same comparable text or a shared link
+        (`exact`), else the cosine of their n-gram vectors under the current idf (or the dense
+        backend's). Returns two n×n arrays, `scores` and `exact`.
 
-        For a report matched (into `also`) before other reports were stored: the intake writer
-        matches a batch before its transaction takes the database's write lock, then scores
-        each report against the batch's reports stored before it, a few rows, so that two
-        reports of one claim in one batch still join one case.
+        For the intake writer: it matches a batch against the index before its transaction
+        takes the database's write lock, then each report against the batch's earlier ones,
+        so that two reports of one claim in one batch still join one case.
         """
-        theta0 = self.suggest_threshold if min_score is None else float(min_score)
-        query = self._prepare(text, urls)
-        found = {self.row_by_item_[m.item_id]: m for m in also if m.item_id in self.row_by_item_}
-        gids = np.fromiter((self.row_by_item_[i] for i in item_ids if i in self.row_by_item_), dtype=np.int64)
-        gids = gids[self.alive_[gids]]
-        links = set(query.urls)
-        rest = []
-        for g in gids.tolist():
-            if (query.folded and self.folded_[g] == query.folded) or links & set(self.row_urls_.get(g, ())):
-                found[g] = self._match_obj(g, 1.0, "exact")
-            elif g not in found:
-                rest.append(g)
-        if query.folded and rest:
-            rows = np.asarray(rest, dtype=np.int64)
+        queries = [self._prepare(text, urls) for text, urls in items]
+        n = len(queries)
+        exact = np.zeros((n, n), dtype=bool)
+        for i in range(n):
+            for j in range(i):
+                a, b = queries[i], queries[j]
+                if (a.folded and a.folded == b.folded) or set(a.urls) & set(b.urls):
+                    exact[i, j] = exact[j, i] = True
+        scores = np.zeros((n, n))
+        rows = np.flatnonzero([bool(q.folded) for q in queries])
+        if len(rows) > 1:
+            folded = [queries[i].folded for i in rows]
             if self.dense_ is not None:
-                q = np.asarray(self.dense_.encode([query.folded]), dtype=np.float32)[0]
-                scores = np.vstack([self.dense_rows_[g] for g in rest]) @ q
+                e = np.asarray(self.dense_.encode(folded), dtype=np.float32)
+                sub = (e @ e.T).astype(np.float64)
             else:
-                recent = self._recent.get(query.folded)
-                counts = recent[0] if recent is not None else self.vectorizer_.counts([query.folded])
-                scores = self._cosine_rows(rows, *self._query_vector(counts))
-            for g, c in zip(rest, scores.tolist()):
-                if c >= theta0:
-                    found[g] = self._match_obj(g, c, "similar")
-        return sorted(found.values(), key=_rank)[:k]
+                w = self.vectorizer_.counts(folded).astype(np.float64).multiply(self.idf_[None, :]).tocsr()
+                norms = np.sqrt(np.asarray(w.multiply(w).sum(axis=1)).ravel())
+                norms[norms == 0] = 1.0
+                sub = (w @ w.T).toarray() / np.outer(norms, norms)
+            scores[np.ix_(rows, rows)] = np.minimum(sub, 1.0)
+        scores[exact] = 1.0
+        return scores, exact
 
     # -- decisions ------------------------------------------------------------------------------
 

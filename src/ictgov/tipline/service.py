@@ -213,27 +213,21 @@ def forget(session: Session | None = None) -> None:
 # left the index holding what the database did not (a report id the database handed to the
 # next report, a verdict that was never published).
 _ON_COMMIT = "tipline_on_commit"
-_ON_ROLLBACK = "tipline_on_rollback"
 
 
-def on_commit(session: Session, action, *, undo=None) -> None:
-    """Run `action()` once `session` commits; drop it if the transaction ends otherwise, and
-    then run `undo()` if given (taking back what was done before the commit)."""
+def on_commit(session: Session, action) -> None:
+    """Run `action()` once `session` commits; drop it if the transaction ends otherwise."""
     pending = session.info.get(_ON_COMMIT)
     if pending is None:
         pending = session.info[_ON_COMMIT] = []
-        session.info[_ON_ROLLBACK] = []
         event.listen(session, "after_commit", _run_pending)
         event.listen(session, "after_transaction_end", _drop_pending)
     pending.append(action)
-    if undo is not None:
-        session.info[_ON_ROLLBACK].append(undo)
 
 
 def _run_pending(session: Session) -> None:
     pending = session.info.get(_ON_COMMIT) or []
     session.info[_ON_COMMIT] = []
-    session.info[_ON_ROLLBACK] = []
     for action in pending:
         try:
             action()
@@ -242,44 +236,25 @@ def _run_pending(session: Session) -> None:
 
 
 def _drop_pending(session: Session, transaction) -> None:
-    # after a commit this runs once `_run_pending` has emptied the lists; savepoints pass by
-    if transaction.parent is not None:
-        return
-    undo = session.info.get(_ON_ROLLBACK) or []
-    if session.info.get(_ON_COMMIT):
+    # after a commit this runs once `_run_pending` has emptied the list; savepoints pass by
+    if transaction.parent is None and session.info.get(_ON_COMMIT):
         session.info[_ON_COMMIT] = []
-    session.info[_ON_ROLLBACK] = []
-    for action in reversed(undo):
-        try:
-            action()
-        except Exception:  # noqa: BLE001 - the index is dropped, to be rebuilt from the database
-            log.exception("tipline: an uncommitted report could not be taken out of the claim index")
-            forget(session)
 
 
-def index_report(session: Session, matcher: ClaimMatcher, item: tuple, *, now: bool = False) -> None:
-    """Add a report (id, case id, text, urls, verdict) to `matcher` once it is committed. Another
-    request's catch-up may have read it from the database first: then it is passed over.
-
-    With `now` it is added at once, for the next reports of the same transaction to match, and
-    removed if the transaction rolls back (its id may then go to another process's report).
-    """
+def index_reports(session: Session, matcher: ClaimMatcher, items: list[tuple]) -> None:
+    """Add reports (id, case id, text, urls, verdict) to `matcher` once they are committed, in
+    one go (the intake writer commits a batch). Another request's catch-up may have read some
+    from the database first: those are passed over."""
     key = _key(session)
-
-    def advance() -> None:
-        with _lock:
-            # the next id after all those read: the catch-up has nothing to read for it
-            if _last_report.get(key) == item[0] - 1:
-                _last_report[key] = item[0]
-
-    if now:
-        matcher.add_many([item], skip_stored=True)
-        on_commit(session, advance, undo=lambda: matcher.remove(item[0]) if item[0] in matcher else None)
-        return
+    ids = sorted(item[0] for item in items)
 
     def add() -> None:
-        matcher.add_many([item], skip_stored=True)
-        advance()
+        matcher.add_many(items, skip_stored=True)
+        with _lock:
+            # the next ids after all those read: the catch-up has nothing to read for them
+            for rid in ids:
+                if _last_report.get(key) == rid - 1:
+                    _last_report[key] = rid
 
     on_commit(session, add)
 

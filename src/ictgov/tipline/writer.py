@@ -28,7 +28,19 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ictgov.auth import User
-from ictgov.tipline.intake import IntakeError, Submission, check, claim_of, submit
+from ictgov.tipline.intake import (
+    IntakeError,
+    Submission,
+    SubmitResult,
+    check,
+    claim_of,
+    finish,
+    prepare,
+    replay_of,
+    replayed,
+    submit,
+)
+from ictgov.tipline.match import Match
 from ictgov.tipline.models import Report
 from ictgov.tipline.service import matcher_for
 
@@ -127,40 +139,23 @@ class IntakeWriter:
     def _store(self, batch: list[_Item]) -> None:
         """Store `batch` in one transaction; if that fails, each report in one of its own."""
         alone = len(batch) == 1
-        answers: list[Receipt | IntakeError] = []
         session = self._sessions()
         try:
             matcher = matcher_for(session)
             users: dict[int, User | None] = {}
-            # One look-up for the whole batch; a key seen twice in it is looked up again the
-            # second time, when the first report is in the session.
-            keys = [i.idempotency_key for i in batch if i.idempotency_key]
-            used = set(session.scalars(select(Report.idempotency_key).where(Report.idempotency_key.in_(keys)))) \
-                if keys else set()
-            # Matched before the first insert takes the write lock: another process's writer
-            # can write while this one matches.
-            early = {} if alone else _match_early(matcher, batch, used)
-            stored: list[int] = []
-            for n, item in enumerate(batch):
-                key = item.idempotency_key
-                matches = None
-                if n in early:
-                    text, urls, found = early[n]
-                    matches = matcher.match_among(text, urls, stored, also=found)
+            if alone:
+                item = batch[0]
                 try:
                     # Alone, a report is stored as any other: an Idempotency-Key race lost to
                     # another process is answered with the winner's receipt.
-                    result = submit(
+                    outcomes: list[SubmitResult | IntakeError] = [submit(
                         session, item.sub, item.channel, matcher=matcher,
                         user=_user(session, users, item.user_id),
-                        idempotency_key=item.idempotency_key, evidence_dir=item.evidence_dir,
-                        batch=not alone, new_key=key is not None and key not in used, matches=matches)
-                    answers.append(_receipt(result))
-                    if result.created:
-                        stored.append(result.report.id)
+                        idempotency_key=item.idempotency_key, evidence_dir=item.evidence_dir)]
                 except IntakeError as exc:
-                    answers.append(exc)
-                used.add(key)
+                    outcomes = [exc]
+            else:
+                outcomes = self._prepare_batch(session, matcher, users, batch)
             session.commit()
         except Exception as exc:
             session.rollback()
@@ -179,6 +174,7 @@ class IntakeWriter:
             session.rollback()
             session.close()
             raise
+        answers = [o if isinstance(o, IntakeError) else _receipt(o) for o in outcomes]
         session.close()
         self.batches += 1
         for item, answer in zip(batch, answers):
@@ -187,25 +183,87 @@ class IntakeWriter:
             else:
                 item.future.set_result(answer)
 
+    @staticmethod
+    def _prepare_batch(session: Session, matcher, users: dict, batch: list[_Item]) -> list:
+        """Add the batch's reports to `session` and flush them once: each grouped as it would be
+        alone, and with the batch's earlier reports. Returns each one's result or IntakeError."""
+        # One look-up for the whole batch's keys; a key seen twice in the batch is answered
+        # with the first report of the batch that carried it.
+        keys = [i.idempotency_key for i in batch if i.idempotency_key]
+        used = set(session.scalars(select(Report.idempotency_key).where(Report.idempotency_key.in_(keys)))) \
+            if keys else set()
+        # Matched before the first insert takes the write lock: another process's writer can
+        # write while this one matches.
+        early, refused = _match_early(matcher, batch, used)
+        positions = list(early)
+        at = {n: i for i, n in enumerate(positions)}
+        scores, exact = matcher.pairwise([early[n][:2] for n in positions]) \
+            if len(positions) > 1 else (None, None)
+        outcomes: list[SubmitResult | IntakeError] = []
+        made: list[tuple[int, SubmitResult, User | None]] = []
+        by_key: dict[str, SubmitResult] = {}
+        for n, item in enumerate(batch):
+            key = item.idempotency_key
+            try:
+                if key is not None and key in by_key:
+                    first = by_key[key]
+                    outcomes.append(replayed(first.report, first.case, item.sub, first.score, first.verdict))
+                    continue
+                if key is not None and key in used:
+                    outcomes.append(replay_of(session, item.sub, key))
+                    continue
+                if n in refused:
+                    raise IntakeError(refused[n])
+                matches, cases = None, None
+                if n in early:
+                    matches, cases = list(early[n][2]), {}
+                    for m, earlier, _ in made:
+                        if m not in at:
+                            continue
+                        score = scores[at[n], at[m]]
+                        if score >= matcher.suggest_threshold:
+                            # a case of this batch, maybe not flushed yet: named by position
+                            matches.append(Match(("batch", m), ("batch", m), float(score),
+                                                 "exact" if exact[at[n], at[m]] else "similar", earlier.verdict))
+                            cases[("batch", m)] = earlier.case
+                user = _user(session, users, item.user_id)
+                result = prepare(session, item.sub, item.channel, matcher=matcher, user=user,
+                                 idempotency_key=key, evidence_dir=item.evidence_dir,
+                                 matches=matches, cases=cases, checked=n in early)
+            except IntakeError as exc:
+                outcomes.append(exc)
+                continue
+            made.append((n, result, user))
+            if key is not None:
+                by_key[key] = result
+            outcomes.append(result)
+        session.flush()  # one INSERT per table for the batch; a key raced by another process fails it
+        finish(session, [(result, user) for _, result, user in made], matcher=matcher)
+        return outcomes
 
-def _match_early(matcher, batch: list[_Item], used: set[str]) -> dict[int, tuple[str, list[str], list]]:
-    """The matches of each report of `batch` that will be checked and stored (not a replay, no
-    field at fault) against what is stored already: its position -> (text, links, matches)."""
+
+def _match_early(matcher, batch: list[_Item], used: set[str]) -> tuple[dict, dict]:
+    """The matches against what is stored already of each report of `batch` that will be
+    stored (not a replay, no field at fault): its position -> (text, links, matches); and the
+    fields at fault of each refused report, by position."""
     early: dict[int, tuple[str, list[str], list]] = {}
+    refused: dict[int, dict[str, str]] = {}
     keys = set(used)
     for n, item in enumerate(batch):
         key = item.idempotency_key
         if key is not None and key in keys:
             continue  # a replay: answered with the stored report
         keys.add(key)
-        if check(item.sub, item.channel):
-            continue  # refused: submit names the fields
+        errors = check(item.sub, item.channel)
+        if errors:
+            refused[n] = errors
+            continue
         try:
             text, urls = claim_of(item.sub)
             early[n] = (text, urls, matcher.match(text, urls))
         except ValueError:
-            continue  # submit matches it itself and says what is wrong
-    return early
+            continue  # prepare matches it itself and says what is wrong
+    return early, refused
 
 
 def _user(session: Session, users: dict[int, User | None], user_id: int | None) -> User | None:
