@@ -46,6 +46,41 @@ def test_partner_api_needs_a_token_with_the_right_role(client, engine, make_user
     assert client.post("/api/tipline/reports", json={"text": CLAIM}, headers=h).status_code == 403
 
 
+def test_a_partner_token_is_read_once_a_second_and_revoking_it_stops_it_at_once(
+        admin_client, engine, make_user, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from ictgov import auth
+    from ictgov.web import deps
+
+    from .conftest import csrf_token
+
+    token = token_for(engine, make_user)
+    reads = []
+    real = auth.user_for_token
+    monkeypatch.setattr(deps, "user_for_token", lambda s, t: reads.append(t) or real(s, t))
+    h = {"Authorization": f"Bearer {token}"}
+    with TestClient(admin_client.app) as gateway:
+        for n in range(3):
+            r = gateway.post("/api/tipline/reports", json={"text": f"{CLAIM} (lần {n})"}, headers=h)
+            assert r.status_code == 201, r.text
+        assert len(reads) == 1  # trusted for TOKEN_TRUST_SECONDS by this process
+        with session_scope(engine) as s:
+            token_id = s.scalar(select(auth.ApiToken.id))
+        r = admin_client.post(f"/admin/tokens/{token_id}/revoke",
+                              data={"csrf_token": csrf_token(admin_client, "/admin/users")})
+        assert r.status_code == 303
+        assert gateway.post("/api/tipline/reports", json={"text": CLAIM}, headers=h).status_code == 401
+        # a change made elsewhere (another worker, the CLI) is seen once the trust has run out
+        other = token_for(engine, make_user, "gateway2")
+        h2 = {"Authorization": f"Bearer {other}"}
+        assert gateway.post("/api/tipline/reports", json={"text": CLAIM}, headers=h2).status_code == 201
+        with session_scope(engine) as s:
+            s.scalar(select(User).where(User.username == "gateway2")).is_active = False
+        monkeypatch.setattr(deps, "TOKEN_TRUST_SECONDS", 0.0)
+        assert gateway.post("/api/tipline/reports", json={"text": CLAIM}, headers=h2).status_code == 401
+
+
 def test_cli_submit_match_and_group(engine, tmp_path):
     runner = CliRunner()
     r = runner.invoke(cli, ["tipline", "submit", "--text", CLAIM, "--category", "scam_links", "--json"])

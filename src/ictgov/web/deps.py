@@ -36,6 +36,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -232,15 +233,53 @@ def require(perm: str, **scope: str | Callable[[Request], str | None] | None) ->
     return Depends(dependency)
 
 
+# A partner's gateway posts hundreds of reports a second with one API token. Each request
+# read the token and its user from the database, in a thread of the pool: about a tenth of
+# the server's CPU per report. A token found valid is trusted again for this long by the same
+# process without reading it; revoking a token or deactivating its user takes effect at once
+# in the process that did it (`forget_tokens`), and within this time in the others.
+TOKEN_TRUST_SECONDS = 1.0
+
+
+def _token_users(app) -> dict[str, tuple[float, User]]:
+    cache = getattr(app.state, "token_users", None)
+    if cache is None:
+        cache = app.state.token_users = {}
+    return cache
+
+
+def forget_tokens(app) -> None:
+    """Forget the tokens trusted by this process (a token revoked, a user changed)."""
+    _token_users(app).clear()
+
+
+def _trusted_token_user(request: Request) -> User | None:
+    token = bearer_token(request)
+    if not token:
+        return None
+    found = _token_users(request.app).get(hashlib.sha256(token.encode()).hexdigest())
+    if found is None or time.monotonic() - found[0] > TOKEN_TRUST_SECONDS:
+        return None
+    request.state.user, request.state.auth = found[1], "token"
+    return found[1]
+
+
 def require_apart(perm: str) -> Any:
     """Like `require`, but the user is read in a session of its own, closed before the route
     runs. For routes that hand their work to another thread (the intake writer) and wait: a
     request session held open meanwhile would keep a pooled connection from that thread, and
-    enough waiting requests would take them all."""
+    enough waiting requests would take them all. A token read less than
+    `TOKEN_TRUST_SECONDS` ago is not read again."""
     permissions.get(perm)
 
     async def dependency(request: Request) -> User | None:
-        return ensure(await run_in_threadpool(_user_apart, request), perm)
+        user = _trusted_token_user(request)
+        if user is None:
+            user = await run_in_threadpool(_user_apart, request)
+            if user is not None and request.state.auth == "token":
+                digest = hashlib.sha256(bearer_token(request).encode()).hexdigest()
+                _token_users(request.app)[digest] = (time.monotonic(), user)
+        return ensure(user, perm)
 
     dependency.__name__ = f"require_{perm.replace('.', '_')}_apart"
     return Depends(dependency)

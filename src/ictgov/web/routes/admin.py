@@ -26,7 +26,7 @@ from ictgov.auth import (
 )
 from ictgov.db import utcnow
 from ictgov.web import i18n
-from ictgov.web.deps import SessionDep, flash, get_lang, render, require
+from ictgov.web.deps import SessionDep, flash, forget_tokens, get_lang, render, require
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
@@ -164,6 +164,7 @@ def _set_active(request: Request, db: Session, admin: User, user_id: int, active
         before = user_public_dict(user)
         user.is_active = active
         db.flush()
+        forget_tokens(request.app)  # a deactivated user's tokens stop working here at once
         record(db, admin, "activate" if active else "deactivate", "user", user.id,
                before=before, after=user_public_dict(user))
     flash(request, "admin.users.activated" if active else "admin.users.deactivated", "success",
@@ -209,6 +210,7 @@ def tokens_revoke(request: Request, db: SessionDep, admin: Admin, token_id: int)
         raise HTTPException(404, "admin.tokens.not_found")
     if row.revoked_at is None:
         row.revoked_at = utcnow()
+        forget_tokens(request.app)
         record(db, admin, "revoke", "api_token", row.id,
                before={"name": row.name, "user": row.user.username, "revoked": False},
                after={"name": row.name, "user": row.user.username, "revoked": True})
