@@ -225,7 +225,7 @@ _MASK32 = np.uint64(0xFFFFFFFF)
 
 
 # texts whose features `match` keeps for the `add` that usually follows
-_RECENT = 64
+_RECENT = 256  # more than a batch of the intake writer (MAX_BATCH)
 
 
 def _locked(method):
@@ -582,10 +582,51 @@ class ClaimMatcher:
 
     def _features(self, folded: list[str]) -> tuple[sp.csr_matrix, np.ndarray]:
         """The n-gram counts and MinHash signatures of `folded`, reusing those just matched."""
-        if len(folded) == 1 and folded[0] in self._recent:
-            counts, sig = self._recent.pop(folded[0])
-            return counts, sig[None, :]
-        return self.vectorizer_.counts(folded), self._signatures(folded)
+        if not all(f in self._recent for f in folded):
+            return self.vectorizer_.counts(folded), self._signatures(folded)
+        rows = [self._recent[f] for f in folded]
+        for f in folded:
+            self._recent.pop(f, None)
+        lengths = np.fromiter((len(r[0]) for r in rows), dtype=np.int64, count=len(rows))
+        indptr = np.concatenate(([0], np.cumsum(lengths))).astype(np.int32)
+        counts = sp.csr_matrix((np.concatenate([r[1] for r in rows]), np.concatenate([r[0] for r in rows]),
+                                indptr), shape=(len(rows), self.n_features))
+        return counts, np.vstack([r[2] for r in rows])
+
+    def _remember(self, folded: list[str], counts: sp.csr_matrix, sigs: np.ndarray) -> None:
+        for i, f in enumerate(folded):
+            a, b = counts.indptr[i], counts.indptr[i + 1]
+            self._recent[f] = (counts.indices[a:b], counts.data[a:b], sigs[i])
+            self._recent.move_to_end(f)
+        while len(self._recent) > _RECENT:
+            self._recent.popitem(last=False)
+
+    @_locked
+    def warm(self, items: Sequence[tuple[str, Iterable[str]]]) -> None:
+        """Compute the features of reports about to be matched and added, all in one pass.
+
+        For the intake writer's batch: the vectorizers cost as much per call as per text for
+        short texts, so one call for the batch instead of one per report. Invalid items are
+        left for `match` to refuse."""
+        folded = []
+        for text, urls in items:
+            try:
+                f = self._prepare(text, urls).folded
+            except (TypeError, ValueError):
+                continue
+            if f and f not in self._recent and f not in folded:
+                folded.append(f)
+        if folded and self.dense_ is None:
+            self._remember(folded, self.vectorizer_.counts(folded), self._signatures(folded))
+
+    def _query_features(self, folded: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(n-gram indices, sublinear tf, MinHash signature) of one folded text, remembered for
+        the `add` that usually follows."""
+        found = self._recent.get(folded)
+        if found is None:
+            self._remember([folded], self.vectorizer_.counts([folded]), self._signatures([folded]))
+            found = self._recent[folded]
+        return found
 
     def _add_df(self, counts: sp.csr_matrix, sign: int) -> None:
         if counts.shape[0] == 1:  # one row: its indices are distinct
@@ -717,14 +758,13 @@ class ClaimMatcher:
         return Match(self.item_ids_[g], self.case_ids_[g], float(min(score, 1.0)), method,
                      self.verdicts_.get(g))
 
-    def _query_vector(self, q: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    def _query_vector(self, idx: np.ndarray, tf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The query's features and weights (tf * idf / norm) for dot products with stored tf rows.
 
         A stored row's normalised weight is tf_d * idf / |d|, so cos = sum(w_q * tf_d * idf) / |d|:
         the returned weights already carry the second idf factor.
         """
-        idx = q.indices
-        w = q.data * self.idf_[idx]
+        w = tf * self.idf_[idx]
         norm = float(np.sqrt(np.dot(w, w))) or 1.0
         return idx, (w / norm)
 
@@ -856,13 +896,9 @@ class ClaimMatcher:
             return sorted(found.values(), key=_rank)[:k]
         if self.dense_ is not None:
             return self._match_dense(query, found, k, theta0)
-        counts = self.vectorizer_.counts([query.folded])
-        idx, wq = self._query_vector(counts)
+        q_idx, q_tf, sig = self._query_features(query.folded)
+        idx, wq = self._query_vector(q_idx, q_tf)
         # (2) near-duplicates by MinHash LSH, ranked by estimated Jaccard, re-scored by cosine
-        sig = self._signatures([query.folded])[0]
-        self._recent[query.folded] = (counts, sig)
-        while len(self._recent) > _RECENT:
-            self._recent.popitem(last=False)
         lsh_keys = np.fromiter((g for g in self.lsh_.query(_Sig(sig)) if g not in found),
                                dtype=np.int64)
         scored: dict[int, tuple[float, Method]] = {}
@@ -983,7 +1019,8 @@ class ClaimMatcher:
         if query.folded:
             for g in self.exact_text_.get(query.folded, ()):
                 found[g] = self._match_obj(g, 1.0, "exact")
-            idx, wq = self._query_vector(self.vectorizer_.counts([query.folded]))
+            counts = self.vectorizer_.counts([query.folded])
+            idx, wq = self._query_vector(counts.indices, counts.data)
             scratch = self._scratch
             scratch[idx] = wq * self.idf_[idx]
             try:

@@ -41,7 +41,7 @@ from ictgov.tipline.intake import (
     submit,
 )
 from ictgov.tipline.match import Match
-from ictgov.tipline.models import Report
+from ictgov.tipline.models import Case, Report
 from ictgov.tipline.service import matcher_for
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,8 @@ class Receipt:
 class _Item:
     sub: Submission
     channel: str
-    user_id: int | None
+    # Read by the request (deps.require_apart), detached: only its id and name are used.
+    user: User | None
     idempotency_key: str | None
     evidence_dir: Path | None
     future: Future
@@ -96,7 +97,7 @@ class IntakeWriter:
         future: Future = Future()
         # A blank key is no key (as in `submit`).
         key = (idempotency_key or "").strip() or None
-        self._queue.put(_Item(sub, channel, getattr(user, "id", None), key, evidence_dir, future))
+        self._queue.put(_Item(sub, channel, user, key, evidence_dir, future))
         self._ensure_thread()
         return await asyncio.wrap_future(future)
 
@@ -142,7 +143,6 @@ class IntakeWriter:
         session = self._sessions()
         try:
             matcher = matcher_for(session)
-            users: dict[int, User | None] = {}
             if alone:
                 item = batch[0]
                 try:
@@ -150,12 +150,12 @@ class IntakeWriter:
                     # another process is answered with the winner's receipt.
                     outcomes: list[SubmitResult | IntakeError] = [submit(
                         session, item.sub, item.channel, matcher=matcher,
-                        user=_user(session, users, item.user_id),
+                        user=item.user,
                         idempotency_key=item.idempotency_key, evidence_dir=item.evidence_dir)]
                 except IntakeError as exc:
                     outcomes = [exc]
             else:
-                outcomes = self._prepare_batch(session, matcher, users, batch)
+                outcomes = self._prepare_batch(session, matcher, batch)
             session.commit()
         except Exception as exc:
             session.rollback()
@@ -184,7 +184,7 @@ class IntakeWriter:
                 item.future.set_result(answer)
 
     @staticmethod
-    def _prepare_batch(session: Session, matcher, users: dict, batch: list[_Item]) -> list:
+    def _prepare_batch(session: Session, matcher, batch: list[_Item]) -> list:
         """Add the batch's reports to `session` and flush them once: each grouped as it would be
         alone, and with the batch's earlier reports. Returns each one's result or IntakeError."""
         # One look-up for the whole batch's keys; a key seen twice in the batch is answered
@@ -195,6 +195,11 @@ class IntakeWriter:
         # Matched before the first insert takes the write lock: another process's writer can
         # write while this one matches.
         early, refused = _match_early(matcher, batch, used)
+        # The cases matched, read in one query: each report's look-up of its case then finds
+        # it in the session instead of reading it.
+        wanted = {m.case_id for _, _, found in early.values() for m in found}
+        if wanted:
+            session.scalars(select(Case).where(Case.id.in_(wanted))).all()
         positions = list(early)
         at = {n: i for i, n in enumerate(positions)}
         scores, exact = matcher.pairwise([early[n][:2] for n in positions]) \
@@ -226,7 +231,7 @@ class IntakeWriter:
                             matches.append(Match(("batch", m), ("batch", m), float(score),
                                                  "exact" if exact[at[n], at[m]] else "similar", earlier.verdict))
                             cases[("batch", m)] = earlier.case
-                user = _user(session, users, item.user_id)
+                user = item.user
                 result = prepare(session, item.sub, item.channel, matcher=matcher, user=user,
                                  idempotency_key=key, evidence_dir=item.evidence_dir,
                                  matches=matches, cases=cases, checked=n in early)
@@ -246,7 +251,7 @@ def _match_early(matcher, batch: list[_Item], used: set[str]) -> tuple[dict, dic
     """The matches against what is stored already of each report of `batch` that will be
     stored (not a replay, no field at fault): its position -> (text, links, matches); and the
     fields at fault of each refused report, by position."""
-    early: dict[int, tuple[str, list[str], list]] = {}
+    claims: dict[int, tuple[str, list[str]]] = {}
     refused: dict[int, dict[str, str]] = {}
     keys = set(used)
     for n, item in enumerate(batch):
@@ -259,19 +264,17 @@ def _match_early(matcher, batch: list[_Item], used: set[str]) -> tuple[dict, dic
             refused[n] = errors
             continue
         try:
-            text, urls = claim_of(item.sub)
-            early[n] = (text, urls, matcher.match(text, urls))
+            claims[n] = claim_of(item.sub)
         except ValueError:
             continue  # prepare matches it itself and says what is wrong
+    matcher.warm(list(claims.values()))
+    early: dict[int, tuple[str, list[str], list]] = {}
+    for n, (text, urls) in claims.items():
+        try:
+            early[n] = (text, urls, matcher.match(text, urls))
+        except ValueError:
+            continue
     return early, refused
-
-
-def _user(session: Session, users: dict[int, User | None], user_id: int | None) -> User | None:
-    if user_id is None:
-        return None
-    if user_id not in users:
-        users[user_id] = session.get(User, user_id)
-    return users[user_id]
 
 
 def _receipt(result) -> Receipt:
