@@ -402,6 +402,29 @@ def test_adding_the_text_just_matched_reuses_its_features_and_stores_the_same_ro
         assert [m.score for m in a] == pytest.approx([m.score for m in b], abs=1e-9)
 
 
+def test_a_batch_warmed_matched_and_added_at_once_stores_the_same_rows():
+    # The intake writer computes a batch's features in one pass, matches each report, and
+    # adds the whole batch once it is committed: the same index as adding them one by one.
+    claims = make_claims(300, seed=5)
+    batched, fresh = ClaimMatcher(buffer_size=64), ClaimMatcher(buffer_size=64)
+    for start in range(0, len(claims), 40):
+        batch = [(start + j, (start + j) // 3, text) for j, text in enumerate(claims[start:start + 40])]
+        batched.warm([(text, []) for _, _, text in batch])
+        matched = [batched.match(text) for _, _, text in batch]
+        fresh_matched = [fresh.match(text) for _, _, text in batch]
+        assert [[x.item_id for x in m] for m in matched] == [[x.item_id for x in m] for m in fresh_matched]
+        batched.add_many(batch)
+        for item in batch:
+            fresh.add(*item)
+        for m in (batched, fresh):  # the same idf snapshot (it is refreshed as the index grows)
+            m.refresh_idf()
+    assert not batched._recent
+    for probe in make_claims(40, seed=6) + claims[:20]:
+        a, b = batched.match(probe, k=5), fresh.match(probe, k=5)
+        assert [(m.item_id, m.method) for m in a] == [(m.item_id, m.method) for m in b]
+        assert [m.score for m in a] == pytest.approx([m.score for m in b], abs=1e-9)
+
+
 def test_pairwise_scores_new_reports_as_match_would_once_one_is_stored():
     claims = make_claims(60, seed=11)
     rng = random.Random(6)
