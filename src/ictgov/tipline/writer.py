@@ -19,7 +19,6 @@ import asyncio
 import logging
 import queue
 import threading
-from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,7 +75,8 @@ class _Item:
     user: User | None
     idempotency_key: str | None
     evidence_dir: Path | None
-    future: Future
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future
 
 
 class IntakeWriter:
@@ -94,12 +94,13 @@ class IntakeWriter:
                      idempotency_key: str | None = None, evidence_dir: Path | None = None) -> Receipt:
         """Store one report; returns once it is committed. Raises IntakeError (the fields at
         fault) or NotStored (the database refused; nothing was saved)."""
-        future: Future = Future()
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
         # A blank key is no key (as in `submit`).
         key = (idempotency_key or "").strip() or None
-        self._queue.put(_Item(sub, channel, user, key, evidence_dir, future))
+        self._queue.put(_Item(sub, channel, user, key, evidence_dir, loop, future))
         self._ensure_thread()
-        return await asyncio.wrap_future(future)
+        return await future
 
     def _ensure_thread(self) -> None:
         with self._lock:
@@ -125,17 +126,15 @@ class IntakeWriter:
                 except queue.Empty:
                     break
             # A request cancelled while it waited (the server stopping) is not stored: no one
-            # is there for its receipt. From here on a request can no longer be cancelled.
-            batch = [item for item in batch if item.future.set_running_or_notify_cancel()]
+            # is there for its receipt. (Cancelled later, it is stored and its answer dropped.)
+            batch = [item for item in batch if not item.future.cancelled()]
             if not batch:
                 continue
             try:
                 self._store(batch)
             except BaseException as exc:  # noqa: BLE001 - never leave a request waiting
                 log.exception("tipline: the intake writer failed on a batch of %d", len(batch))
-                for item in batch:
-                    if not item.future.done():
-                        item.future.set_exception(NotStored(str(exc)))
+                _answer(batch, [NotStored(str(exc))] * len(batch))
 
     def _store(self, batch: list[_Item]) -> None:
         """Store `batch` in one transaction; if that fails, each report in one of its own."""
@@ -163,7 +162,7 @@ class IntakeWriter:
             if alone:
                 if not isinstance(exc, SQLAlchemyError):
                     log.exception("tipline: a report could not be stored")
-                batch[0].future.set_exception(NotStored("the database refused the report"))
+                _answer(batch, [NotStored("the database refused the report")])
                 return
             log.warning("tipline: a batch of %d reports failed (%s); storing them one by one",
                         len(batch), type(exc).__name__)
@@ -177,11 +176,7 @@ class IntakeWriter:
         answers = [o if isinstance(o, IntakeError) else _receipt(o) for o in outcomes]
         session.close()
         self.batches += 1
-        for item, answer in zip(batch, answers):
-            if isinstance(answer, IntakeError):
-                item.future.set_exception(answer)
-            else:
-                item.future.set_result(answer)
+        _answer(batch, answers)
 
     @staticmethod
     def _prepare_batch(session: Session, matcher, batch: list[_Item]) -> list:
@@ -275,6 +270,29 @@ def _match_early(matcher, batch: list[_Item], used: set[str]) -> tuple[dict, dic
         except ValueError:
             continue
     return early, refused
+
+
+def _answer(items: list[_Item], answers: list) -> None:
+    """Hand each request its answer (a Receipt or an exception) on its event loop: one wake-up
+    of each loop for the batch, not one per request."""
+    by_loop: dict[asyncio.AbstractEventLoop, list] = {}
+    for item, answer in zip(items, answers):
+        by_loop.setdefault(item.loop, []).append((item.future, answer))
+    for loop, pairs in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_deliver, pairs)
+        except RuntimeError:
+            pass  # the loop has closed (the server stopped): no one is waiting
+
+
+def _deliver(pairs: list) -> None:
+    for future, answer in pairs:
+        if future.done():
+            continue  # cancelled meanwhile
+        if isinstance(answer, BaseException):
+            future.set_exception(answer)
+        else:
+            future.set_result(answer)
 
 
 def _receipt(result) -> Receipt:
