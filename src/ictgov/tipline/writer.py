@@ -3,12 +3,14 @@
 With one transaction per report, concurrent requests queue for SQLite's single write lock
 (its busy handler sleeps between tries, up to tens of milliseconds each) and every receipt
 pays its own commit. Here the requests of a process hand their reports to one writer thread,
-which stores whatever has arrived meanwhile, each report grouped as it would be alone, and
-commits once; every receipt is still answered only after its report is committed.
+which stores whatever has arrived meanwhile and commits once; every receipt is still
+answered only after its report is committed.
 
-A report of the batch is visible to the claim index at once, so the next report of the same
-claim in the same batch joins its case; if the commit fails, those index entries are taken
-back. A batch that fails as a whole (a database error, another process winning an
+A batch is matched against the claim index before its first insert (so another process's
+writer can write meanwhile), each report also against the batch's earlier ones
+(`ClaimMatcher.pairwise`), so that two reports of one claim in one batch join one case; then
+it is added to the session in full and flushed once. The index learns of the batch only once
+it is committed. A batch that fails as a whole (a database error, another process winning an
 `Idempotency-Key` race) is retried one report per transaction, so a single bad report costs
 the others nothing and each gets its own answer.
 """
