@@ -233,3 +233,31 @@ def test_national_ids_by_range_equal_the_national_form_pattern():
         f"'{rec.CANONICAL_RE}') FROM unnest({sorted(set(edges))}::BIGINT[]) u(x)").fetchall()
     assert [r for r in rows if r[1] != r[2]] == []
     assert sum(r[1] for r in rows) > 10
+
+
+def test_times_from_the_first_day_or_epoch_scan_alike(tmp_path):
+    # Epoch-second times of a Parquet file, bounded by its statistics, are kept as 4-byte
+    # seconds from the first day's midnight; a file whose times span more than 34 years
+    # keeps epoch seconds. Both scan as the same times written as text (CSV).
+    t0 = 1767546000 - 3600  # 23:00 Vietnam time: the records fall on two days
+    rows = [("0912345678", f"09{k:08d}", t0 + 140 * k, "voice" if k % 3 else "sms", 0 if k % 3 == 0 else 4)
+            for k in range(40)]
+    cols = {"a_number": [r[0] for r in rows], "b_number": [r[1] for r in rows],
+            "kind": [r[3] for r in rows], "duration_s": pa.array([r[4] for r in rows], pa.int32())}
+    narrow, wide = tmp_path / "narrow.parquet", tmp_path / "wide.parquet"
+    pq.write_table(pa.table({**cols, "start_time": pa.array([r[2] for r in rows], pa.int64())}), narrow)
+    far = [r[2] for r in rows[:-1]] + [4000000000]  # 2096: 30 years after the others
+    pq.write_table(pa.table({**cols, "start_time": pa.array(far, pa.int64())}), wide)
+    text = _csv(tmp_path, "".join(f"{a},{b},{t},{k},{d}\n" for a, b, t, k, d in rows))
+    con = rec.connect()
+    try:
+        assert rec.load_records(con, narrow).t_base == 1767546000 - 86400
+        assert con.execute("SELECT typeof(t), min(t) FROM _recs GROUP BY 1").fetchall() == [("INTEGER", 82800)]
+        assert rec.load_records(con, wide).t_base == 0
+        assert rec.load_records(con, text).t_base == 0
+    finally:
+        con.close()
+    got, want = scan(narrow), scan(text)
+    assert got.numbers.equals(want.numbers) and got.days.equals(want.days)
+    assert got.first_day == want.first_day and got.last_day == want.last_day
+    assert scan(wide).numbers.filter(pl.col("number") == "0912345678")["days_active"].to_list() == [3]
