@@ -360,23 +360,30 @@ def out_in_sql(th: Thresholds, parts: Parts = None, rows: int = 0) -> list[str]:
     return stmts + ["DROP TABLE tri"]
 
 
-# Each number's worst day: flagged first, then the highest score, then the earliest.
+# Each number's worst day: flagged first, then the highest score, then the earliest. The
+# order is packed in one BIGINT, so that one max() finds the day (a max() of a STRUCT
+# costs more): flagged in bit 62, the rank of the score among the scan's distinct scores
+# (a few: sums of the criteria's weights) in bits 31-61, the day counted back in 0-30.
 SHOWN_SQL = """
     CREATE OR REPLACE TEMP TABLE _shown AS
-    SELECT number, -k.d AS d, days_active, days_flagged
-    FROM (SELECT number, count(*) AS days_active,
-                 sum(CASE WHEN flagged THEN 1 ELSE 0 END) AS days_flagged,
-                 max({'f': flagged, 's': score, 'd': -d}) AS k
-          FROM day_scored GROUP BY number)"""
+    WITH ranks AS (SELECT score, row_number() OVER (ORDER BY score) AS r
+                   FROM (SELECT DISTINCT score FROM day_scored))
+    SELECT number, {last} - CAST(k & 2147483647 AS INTEGER) AS d, days_active, days_flagged
+    FROM (SELECT s.number, count(*) AS days_active,
+                 sum(CASE WHEN s.flagged THEN 1 ELSE 0 END) AS days_flagged,
+                 max((CASE WHEN s.flagged THEN 4611686018427387904 ELSE 0 END)
+                     + (r.r << 31) + ({last} - s.d)) AS k
+          FROM day_scored s JOIN ranks r ON r.score = s.score
+          GROUP BY s.number)"""
 
-# The rows shown, their features computed again (`features_sql` with the keys `_shown`).
+# The rows shown, their features computed again (`features_sql` with the keys `_shown`);
+# sorted by number in Polars (DuckDB's sort of a query's result runs on one thread).
 PER_NUMBER_SQL = """
     SELECT {number} AS number, {flagged} AS flagged, score, {reasons} AS reasons,
            make_date(1970, 1, 1) + d AS day, days_active, days_flagged, operator, {features}
     FROM (SELECT *, {score} AS score
           FROM (SELECT f.*, s.days_active, s.days_flagged, {met}
-                FROM ({shown}) f JOIN _shown s ON s.number = f.number AND s.d = f.d))
-    ORDER BY 1"""
+                FROM ({shown}) f JOIN _shown s ON s.number = f.number AND s.d = f.d))"""
 
 # Whom each flagged number called or texted on its flagged days, first contacted first.
 RECIPIENTS_SQL = """
@@ -431,11 +438,11 @@ def scan_duckdb(records: str | Path, subscribers: str | Path | None = None,
         fmt = {"features": feats, "reasons": th.reasons_sql(), "score": th.score_sql(),
                "met": ", ".join(f"{sql} AS {name}" for name, sql in th.met_columns()) or "TRUE AS met_none"}
         with_subs = subscribers is not None
-        con.execute(SHOWN_SQL)
+        con.execute(SHOWN_SQL.format(last=int(src.last_day)))
         numbers = pl.from_arrow(con.sql(PER_NUMBER_SQL.format(
             number=rec.number_sql("number", src), flagged=th.flagged_sql("score"),
             shown=features_sql(th, src.first_day, src, with_subs, keys="_shown"),
-            **fmt)).to_arrow_table())
+            **fmt)).to_arrow_table()).sort("number")  # byte order, as DuckDB's ORDER BY
         days = pl.from_arrow(con.sql(FLAGGED_DAYS_SQL.format(
             number=rec.number_sql("number", src),
             shown=features_sql(th, src.first_day, src, with_subs,
