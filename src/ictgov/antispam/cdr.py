@@ -201,18 +201,22 @@ def day_features_sql(th: Thresholds, first_day: int, src: rec.Source,
         # when the first contact between them, in either direction, was x's call or SMS
         # to y on day d (a shop calling back a customer who called first is not new). Over
         # all days: the records of the few numbers judged so.
-        """CREATE OR REPLACE TEMP TABLE new_rec AS
-            SELECT x AS number, first_d AS d, count(*) AS new_recipients
-            FROM (SELECT x, y, min(t) AS first_t, min(t) FILTER (WHERE o) AS first_out_t,
-                         min(d) AS first_d
-                  FROM (SELECT a AS x, b AS y, t, d, TRUE AS o FROM _recs
+        # The first contact of a pair is found by one min() of 2 t + (0 if x called or
+        # texted, 1 if y did): even when x made a contact at the earliest time; its day is
+        # the day of that time.
+        f"""CREATE OR REPLACE TEMP TABLE new_rec AS
+            SELECT x AS number,
+                   CAST((first_k // 2 + {int(src.t_base) + rec.TZ_OFFSET_S}) // 86400 AS INTEGER) AS d,
+                   count(*) AS new_recipients
+            FROM (SELECT x, y, min(k) AS first_k
+                  FROM (SELECT a AS x, b AS y, 2 * CAST(t AS BIGINT) AS k FROM _recs
                         WHERE a IN (SELECT number FROM new_numbers)
                         UNION ALL
-                        SELECT b AS x, a AS y, t, d, FALSE AS o FROM _recs
+                        SELECT b AS x, a AS y, 2 * CAST(t AS BIGINT) + 1 AS k FROM _recs
                         WHERE b IN (SELECT number FROM new_numbers))
                   GROUP BY x, y)
-            WHERE first_out_t = first_t
-            GROUP BY x, first_d""",
+            WHERE first_k % 2 = 0
+            GROUP BY ALL""",
         # Templates. A template sent once that day has one sender: only templates sent at
         # least twice are counted, found by grouping on the template and day (integers or
         # short keys) rather than on the sender.
