@@ -600,13 +600,13 @@ def load_records(con: duckdb.DuckDBPyConnection, path: str | Path, name: str = "
         if src.t_base:
             # Not a bad row: times that the statistics did not bound (t as epoch seconds).
             src.t_base = 0
-            return load_records_typed(con, src, name)
+            return _load_checked(con, src, name)
         raise InputError(src.path, _first_line(exc)) from None
-    return load_records_typed(con, src, name, created=True)
+    return _load_checked(con, src, name, created=True)
 
 
-def load_records_typed(con: duckdb.DuckDBPyConnection, src: Source, name: str,
-                       created: bool = False) -> Source:
+def _load_checked(con: duckdb.DuckDBPyConnection, src: Source, name: str,
+                  created: bool = False) -> Source:
     """The rest of `load_records`: the checks of the typed table `name` (created first
     unless `created`)."""
     if not created:
