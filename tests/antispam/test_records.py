@@ -233,3 +233,72 @@ def test_national_ids_by_range_equal_the_national_form_pattern():
         f"'{rec.CANONICAL_RE}') FROM unnest({sorted(set(edges))}::BIGINT[]) u(x)").fetchall()
     assert [r for r in rows if r[1] != r[2]] == []
     assert sum(r[1] for r in rows) > 10
+
+
+def test_times_from_the_first_day_or_epoch_scan_alike(tmp_path):
+    # Epoch-second times of a Parquet file, bounded by its statistics, are kept as 4-byte
+    # seconds from the first day's midnight; a file whose times span more than 34 years
+    # keeps epoch seconds. Both scan as the same times written as text (CSV).
+    t0 = 1767546000 - 3600  # 23:00 Vietnam time: the records fall on two days
+    rows = [("0912345678", f"09{k:08d}", t0 + 140 * k, "voice" if k % 3 else "sms", 0 if k % 3 == 0 else 4)
+            for k in range(40)]
+    cols = {"a_number": [r[0] for r in rows], "b_number": [r[1] for r in rows],
+            "kind": [r[3] for r in rows], "duration_s": pa.array([r[4] for r in rows], pa.int32())}
+    narrow, wide = tmp_path / "narrow.parquet", tmp_path / "wide.parquet"
+    pq.write_table(pa.table({**cols, "start_time": pa.array([r[2] for r in rows], pa.int64())}), narrow)
+    far = [r[2] for r in rows[:-1]] + [4000000000]  # 2096: 30 years after the others
+    pq.write_table(pa.table({**cols, "start_time": pa.array(far, pa.int64())}), wide)
+    text = _csv(tmp_path, "".join(f"{a},{b},{t},{k},{d}\n" for a, b, t, k, d in rows))
+    con = rec.connect()
+    try:
+        assert rec.load_records(con, narrow).t_base == 1767546000 - 86400
+        assert con.execute("SELECT typeof(t), min(t) FROM _recs GROUP BY 1").fetchall() == [("INTEGER", 82800)]
+        assert rec.load_records(con, wide).t_base == 0
+        assert rec.load_records(con, text).t_base == 0
+    finally:
+        con.close()
+    got, want = scan(narrow), scan(text)
+    assert got.numbers.equals(want.numbers) and got.days.equals(want.days)
+    assert got.first_day == want.first_day and got.last_day == want.last_day
+    assert scan(wide).numbers.filter(pl.col("number") == "0912345678")["days_active"].to_list() == [3]
+
+
+def test_fast_ids_equal_the_round_trip():
+    # `fast_id_sql` tells most mobiles without the round trip through text; on every text
+    # that DuckDB's cast reads as an integer (exponents, hex, binary, "_", ".", signs,
+    # spaces, at every place), the id must be the round trip's.
+    import itertools
+    import random
+
+    import duckdb
+
+    odd = ["x", "X", "e", "E", ".", "_", "+", "-", " ", "b", "B", "o", "O", "\t", "é", ","]
+    texts = {"0x12345678", "0X1234567a", "01234567e2", "01234567E2", "00000001e8", "0000001e+8",
+             "0123456.e2", "0.12345e9", "0b11111111", "0912345678", "0912345600", "0912345600 ",
+             "912345678", "00912345678", "0912_345678", "09123456.7", "0912345678.", "+912345678",
+             "0001234e05", "01234567e+2", "01.234567e8", "0123456789", "0212345678"}
+    rng = random.Random(4)
+    for n in (9, 10, 11, 12):
+        for _ in range(1000):  # digits only: "0" + a number, leading zeros, ends in 00
+            digits = "".join(rng.choice("0123456789") for _ in range(n - 1))
+            texts.update({"0" + digits, "0" + digits[:-2] + "00", "00" + digits[1:]})
+        for _ in range(3000):
+            chars = ["0"] + [rng.choice("0123456789") for _ in range(n - 1)]
+            for k in rng.sample(range(1, n), rng.choice((1, 1, 2, 3))):
+                chars[k] = rng.choice(odd)
+            texts.add("".join(chars))
+        for k, c in itertools.product(range(1, n), odd):
+            base = "0" + "".join(rng.choice("123456789") for _ in range(n - 1))
+            texts.add(base[:k] + c + base[k + 1:])
+            texts.add(base[:k] + "e" + str(rng.randint(0, 9)) + base[k + 2:])
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (x VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?)", [(t,) for t in sorted(texts)])
+    value = "TRY_CAST(x AS BIGINT)"
+    rows = con.execute(f"SELECT x, {rec.fast_id_sql('x', value)}, "
+                       f"CASE WHEN '0' || CAST({value} AS VARCHAR) = x THEN {value} END, {value} "
+                       f"FROM t").fetchall()
+    assert [r for r in rows if r[1] != r[2]] == []
+    # The texts include many that the cast reads but that are not "0" + the digits.
+    assert sum(1 for r in rows if r[3] is not None and r[2] is None) > 500
+    assert sum(1 for r in rows if r[2] is not None) > 2000

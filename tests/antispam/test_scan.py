@@ -260,3 +260,33 @@ def test_cli_reports_bad_input_without_traceback(tmp_path):
     res = CliRunner().invoke(app, ["antispam", "scan", str(good), "--config", str(cfg), "--out",
                                    str(tmp_path / "o.csv")])
     assert res.exit_code == 1 and "min_score" in res.output
+
+
+def test_each_number_shows_its_worst_day(simulated):
+    # The row of a number is its worst day: flagged first, then the highest score, then the
+    # earliest (`cdr.SHOWN_SQL` packs that order in one integer), with the features of that
+    # day computed again for it: the same as the scored days say, and as the flagged days'.
+    from ictgov.antispam import records as rec
+    from ictgov.antispam.cdr import scan_duckdb
+
+    con = rec.connect()
+    try:
+        result = scan_duckdb(simulated / "records.parquet", simulated / "subscribers.csv", con=con)
+        scored = pl.from_arrow(con.sql("SELECT '0' || CAST(number AS VARCHAR) AS number, d, score, flagged "
+                                       "FROM day_scored").to_arrow_table())
+    finally:
+        con.close()
+    want = (scored.sort(["number", "flagged", "score", "d"], descending=[False, True, True, False])
+            .group_by("number", maintain_order=True)
+            .agg(pl.col("d").first(), pl.col("score").first(), pl.col("flagged").first(),
+                 pl.len().alias("days_active"), pl.col("flagged").sum().alias("days_flagged")))
+    got = result.numbers.select("number", (pl.col("day") - pl.date(1970, 1, 1)).dt.total_days().alias("d"),
+                                "score", "flagged", "days_active", "days_flagged")
+    assert got.equals(want.with_columns(pl.col("d").cast(pl.Int64), pl.col("days_active").cast(pl.Int64),
+                                        pl.col("days_flagged").cast(pl.Int64)))
+    # Ties in score on several days are common: the earliest is shown.
+    assert scored.group_by("number", "score", "flagged").len().filter(pl.col("len") > 1).height > 100
+    shown = result.numbers.filter(pl.col("flagged")).join(result.days, on=["number", "day"], suffix="_d")
+    assert shown.height == result.flagged.height
+    for c in ("score", "reasons", "operator", *FEATURES):
+        assert shown[c].equals(shown[c + "_d"], null_equal=True), c

@@ -107,57 +107,75 @@ def write_scan_csv(numbers: pl.DataFrame, path: str | Path) -> None:
 # -- the SQL (DuckDB) --------------------------------------------------------------------------
 
 
-def day_features_sql(th: Thresholds, first_day: int, src: rec.Source,
-                     with_subscribers: bool, parts: Parts = None,
-                     recipients: bool = False) -> list[str]:
-    """Statements that leave the table `day_scored` (per number id and day: features, score,
-    flagged; the criteria met and the reasons are written only for the rows shown, by
-    PER_NUMBER_SQL and FLAGGED_DAYS_SQL) from the tables of `out_in_sql` and `_recs` (and the
-    view `subscribers`). The work of each day is done in the `parts` of `day_parts`. The
-    records (`_recs`) are dropped before the day features are kept, to make room for them;
-    with `recipients`, those of the number-days that may be flagged are kept first, in
-    `_recs_busy`, for RECIPIENTS_SQL."""
-    judged_from = int(first_day) + th.history_days
+def _judged_sql(th: Thresholds, first_day: int, o: str = "") -> dict[str, str]:
+    """Where each share is judged, from a row of `out_day` (`o` its alias and a dot)."""
+    return {"j_calls": f"{o}calls_out >= {th.min_calls}",
+            "j_new": f"({o}recipients >= {th.min_recipients} AND {o}d >= {int(first_day) + th.history_days})",
+            "j_tpl": f"{o}sms_hashed >= {th.min_template_sms}"}
+
+
+def features_sql(th: Thresholds, first_day: int, src: rec.Source, with_subscribers: bool,
+                 parts: Parts = None, keys: str | None = None) -> str:
+    """SELECT of the features of every number-day (table `out_day` and the tables made by
+    `day_features_sql`), done in the `parts` of `day_parts`; or, with `keys` (a table of
+    number, d), of those number-days only (the rows shown)."""
+    j = _judged_sql(th, first_day, "o.")
     sim_age = ("o.d - s.activation_day" if with_subscribers else "CAST(NULL AS INTEGER)")
     sub_join = "LEFT JOIN subs s ON s.number = o.number" if with_subscribers else ""
     sub_op = "s.operator" if with_subscribers else "CAST(NULL AS VARCHAR)"
-    met = ", ".join(f"{sql} AS {name}" for name, sql in th.met_columns()) or "TRUE AS met_none"
     # With a one-sender threshold every template is shared, those sent once included.
     shared = "o.sms_hashed" if th.template_min_senders <= 1 else "coalesce(tm.shared, 0)"
 
     def day_of(table: str) -> str:
         # A table's rows of the part's days: each day's join then meets only that day's rows.
-        return f"(SELECT * FROM {table} WHERE {{part:d}})"
+        return table if keys else f"(SELECT * FROM {table} WHERE {{part:d}})"
 
+    out_day = (f"(SELECT x.* FROM out_day x SEMI JOIN {keys} k ON k.number = x.number AND k.d = x.d)"
+               if keys else day_of("out_day"))
     features = f"""SELECT o.number, o.d,
               o.calls_out + o.sms_out AS volume,
               o.calls_out, o.sms_out, o.recipients,
-              CASE WHEN j.j_new THEN coalesce(n.new_recipients, 0) END AS new_recipients,
-              CASE WHEN j.j_new THEN CAST(coalesce(n.new_recipients, 0) AS DOUBLE)
+              CASE WHEN {j["j_new"]} THEN coalesce(n.new_recipients, 0) END AS new_recipients,
+              CASE WHEN {j["j_new"]} THEN CAST(coalesce(n.new_recipients, 0) AS DOUBLE)
                                      / CAST(o.recipients AS DOUBLE) END AS new_recipient_share,
               coalesce(i.calls_in, 0) AS calls_in,
               coalesce(i.sms_in, 0) AS sms_in,
               CAST(o.calls_out + o.sms_out AS DOUBLE)
                 / CAST(greatest(coalesce(i.calls_in, 0) + coalesce(i.sms_in, 0), 1) AS DOUBLE) AS out_in_ratio,
               CAST(o.sms_out AS DOUBLE) / CAST(o.calls_out + o.sms_out AS DOUBLE) AS sms_share,
-              CASE WHEN j.j_calls THEN o.short_calls END AS short_calls,
-              CASE WHEN j.j_calls THEN CAST(o.short_calls AS DOUBLE) / CAST(o.calls_out AS DOUBLE) END
+              CASE WHEN {j["j_calls"]} THEN o.short_calls END AS short_calls,
+              CASE WHEN {j["j_calls"]} THEN CAST(o.short_calls AS DOUBLE) / CAST(o.calls_out AS DOUBLE) END
                 AS short_call_share,
-              CASE WHEN j.j_calls THEN coalesce(g.short_gaps, 0) END AS short_gaps,
-              CASE WHEN j.j_calls THEN CAST(coalesce(g.short_gaps, 0) AS DOUBLE)
+              CASE WHEN {j["j_calls"]} THEN coalesce(g.short_gaps, 0) END AS short_gaps,
+              CASE WHEN {j["j_calls"]} THEN CAST(coalesce(g.short_gaps, 0) AS DOUBLE)
                                        / CAST(o.calls_out - 1 AS DOUBLE) END AS short_gap_share,
-              CASE WHEN j.j_tpl THEN coalesce(tm.template_senders, 1) END AS template_senders,
-              CASE WHEN j.j_tpl THEN CAST({shared} AS DOUBLE) / CAST(o.sms_hashed AS DOUBLE) END
+              CASE WHEN {j["j_tpl"]} THEN coalesce(tm.template_senders, 1) END AS template_senders,
+              CASE WHEN {j["j_tpl"]} THEN CAST({shared} AS DOUBLE) / CAST(o.sms_hashed AS DOUBLE) END
                 AS template_share,
               {sim_age} AS sim_age_days,
               coalesce({sub_op}, {rec.operator_sql("o.op", src)}) AS operator
-            FROM {day_of("out_day")} o
+            FROM {out_day} o
             LEFT JOIN {day_of("in_day")} i ON i.number = o.number AND i.d = o.d
-            LEFT JOIN {day_of("judged")} j ON j.number = o.number AND j.d = o.d
             LEFT JOIN {day_of("gaps")} g ON g.number = o.number AND g.d = o.d
             LEFT JOIN {day_of("new_rec")} n ON n.number = o.number AND n.d = o.d
             LEFT JOIN {day_of("tmpl")} tm ON tm.number = o.number AND tm.d = o.d
             {sub_join}"""
+    return features if keys else by_parts(features, parts)
+
+
+def day_features_sql(th: Thresholds, first_day: int, src: rec.Source,
+                     with_subscribers: bool, parts: Parts = None,
+                     recipients: bool = False) -> list[str]:
+    """Statements that leave the table `day_scored` (per number id and day: score and
+    flagged; the features, the criteria met and the reasons are computed again for the
+    rows shown only, by `features_sql` with keys, in PER_NUMBER_SQL and FLAGGED_DAYS_SQL)
+    from the tables of `out_in_sql` and `_recs` (and the view `subscribers`), and the view
+    `day_features` (every number-day's features). The work of each day is done in the
+    `parts` of `day_parts`. The records (`_recs`) are dropped before the scores are kept,
+    to make room for them; with `recipients`, those of the number-days that may be flagged
+    are kept first, in `_recs_busy`, for RECIPIENTS_SQL."""
+    j = _judged_sql(th, first_day)
+    met = ", ".join(f"{sql} AS {name}" for name, sql in th.met_columns()) or "TRUE AS met_none"
     subs = ([f"""CREATE OR REPLACE TEMP TABLE subs AS
                 SELECT {rec.id_sql('number', src)} AS number, max(activation_day) AS activation_day,
                        min(operator) AS operator
@@ -166,14 +184,9 @@ def day_features_sql(th: Thresholds, first_day: int, src: rec.Source,
         # Number-days where a share is judged; the costly features are computed for these
         # only, so the scan's cost follows the busy numbers, not the whole population.
         f"""CREATE OR REPLACE TEMP TABLE judged AS
-            SELECT number, d,
-                   calls_out >= {th.min_calls} AS j_calls,
-                   recipients >= {th.min_recipients} AND d >= {judged_from} AS j_new,
-                   sms_hashed >= {th.min_template_sms} AS j_tpl
+            SELECT number, d, {j["j_calls"]} AS j_calls, {j["j_new"]} AS j_new, {j["j_tpl"]} AS j_tpl
             FROM out_day
-            WHERE calls_out >= {th.min_calls}
-               OR (recipients >= {th.min_recipients} AND d >= {judged_from})
-               OR sms_hashed >= {th.min_template_sms}""",
+            WHERE {j["j_calls"]} OR {j["j_new"]} OR {j["j_tpl"]}""",
         "CREATE OR REPLACE TEMP TABLE gaps AS " + by_parts(
             f"""SELECT number, d, count(*) FILTER (WHERE gap < {th.short_gap_s}) AS short_gaps
             FROM (SELECT r.a AS number, r.d,
@@ -188,18 +201,22 @@ def day_features_sql(th: Thresholds, first_day: int, src: rec.Source,
         # when the first contact between them, in either direction, was x's call or SMS
         # to y on day d (a shop calling back a customer who called first is not new). Over
         # all days: the records of the few numbers judged so.
-        """CREATE OR REPLACE TEMP TABLE new_rec AS
-            SELECT x AS number, first_d AS d, count(*) AS new_recipients
-            FROM (SELECT x, y, min(t) AS first_t, min(t) FILTER (WHERE o) AS first_out_t,
-                         min(d) AS first_d
-                  FROM (SELECT a AS x, b AS y, t, d, TRUE AS o FROM _recs
+        # The first contact of a pair is found by one min() of 2 t + (0 if x called or
+        # texted, 1 if y did): even when x made a contact at the earliest time; its day is
+        # the day of that time.
+        f"""CREATE OR REPLACE TEMP TABLE new_rec AS
+            SELECT x AS number,
+                   CAST((first_k // 2 + {int(src.t_base) + rec.TZ_OFFSET_S}) // 86400 AS INTEGER) AS d,
+                   count(*) AS new_recipients
+            FROM (SELECT x, y, min(k) AS first_k
+                  FROM (SELECT a AS x, b AS y, 2 * CAST(t AS BIGINT) AS k FROM _recs
                         WHERE a IN (SELECT number FROM new_numbers)
                         UNION ALL
-                        SELECT b AS x, a AS y, t, d, FALSE AS o FROM _recs
+                        SELECT b AS x, a AS y, 2 * CAST(t AS BIGINT) + 1 AS k FROM _recs
                         WHERE b IN (SELECT number FROM new_numbers))
                   GROUP BY x, y)
-            WHERE first_out_t = first_t
-            GROUP BY x, first_d""",
+            WHERE first_k % 2 = 0
+            GROUP BY ALL""",
         # Templates. A template sent once that day has one sender: only templates sent at
         # least twice are counted, found by grouping on the template and day (integers or
         # short keys) rather than on the sender.
@@ -218,18 +235,18 @@ def day_features_sql(th: Thresholds, first_day: int, src: rec.Source,
             JOIN (SELECT h, d, count(*) AS senders FROM sender_tpl GROUP BY h, d) t ON s.h = t.h AND s.d = t.d
             GROUP BY s.number, s.d""",
         # A view: read once, by day_scored (the bench reads it again to compare).
-        f"CREATE OR REPLACE TEMP VIEW day_features AS {by_parts(features, parts)}",
+        "CREATE OR REPLACE TEMP VIEW day_features AS "
+        + features_sql(th, first_day, src, with_subscribers, parts),
         *([f"""CREATE OR REPLACE TEMP TABLE _recs_busy AS
                SELECT r.a, r.b, r.t, r.d FROM _recs r
                SEMI JOIN (SELECT number, d FROM out_day
                           WHERE calls_out + sms_out >= {int(th.min_volume)}) o
                ON r.a = o.number AND r.d = o.d"""] if recipients else []),
         "DROP TABLE _recs",
-        # The criteria met are not kept: the reasons are written for the rows shown, whose
-        # criteria are evaluated again then (`PER_NUMBER_SQL`, `FLAGGED_DAYS_SQL`).
+        # Only the scores are kept: the features, the criteria met and the reasons are
+        # computed again for the rows shown (`PER_NUMBER_SQL`, `FLAGGED_DAYS_SQL`).
         f"""CREATE OR REPLACE TEMP TABLE day_scored AS
-            SELECT number, d, {", ".join(FEATURES)}, operator, score,
-                   {th.flagged_sql("score")} AS flagged
+            SELECT number, d, score, {th.flagged_sql("score")} AS flagged
             FROM (SELECT *, {th.score_sql()} AS score
                   FROM (SELECT *, {met} FROM day_features))""",
     ]
@@ -300,9 +317,11 @@ def _packed(th: Thresholds) -> str:
 
 
 def _field(p: str, k: int) -> str:
-    """The k-th count (0: records, 1: SMS, 2: short calls, 3: hashed SMS) of packed `p`."""
+    """The k-th count (0: records, 1: SMS, 2: short calls, 3: hashed SMS) of packed `p`, as a
+    4-byte integer (each is below 2**31): the tables of counts per number and day take
+    less memory, which at 100 M records is what keeps the scan from spilling."""
     shifted = f"({p} >> {32 * k})" if k else p
-    return f"CAST({shifted} & {_FIELD - 1} AS BIGINT)" if k < 3 else f"CAST({shifted} AS BIGINT)"
+    return f"CAST({shifted} & {_FIELD - 1} AS INTEGER)" if k < 3 else f"CAST({shifted} AS INTEGER)"
 
 
 def out_in_sql(th: Thresholds, parts: Parts = None, rows: int = 0) -> list[str]:
@@ -331,7 +350,7 @@ def out_in_sql(th: Thresholds, parts: Parts = None, rows: int = 0) -> list[str]:
         n, sms, short, hashed = (_field("p", k) for k in range(4))
         out = (f"SELECT number, d, {n} - {sms} AS calls_out, {sms} AS sms_out, "
                f"{short} AS short_calls, {hashed} AS sms_hashed, op, recipients FROM ("
-               "SELECT a AS number, d, sum(p) AS p, min(op) AS op, count(*) AS recipients "
+               "SELECT a AS number, d, sum(p) AS p, min(op) AS op, CAST(count(*) AS INTEGER) AS recipients "
                "FROM tri GROUP BY a, d)")
         received = (f"SELECT number, d, {n} - {sms} AS calls_in, {sms} AS sms_in FROM ("
                     "SELECT b AS number, d, sum(p) AS p FROM tri GROUP BY b, d)")
@@ -345,18 +364,30 @@ def out_in_sql(th: Thresholds, parts: Parts = None, rows: int = 0) -> list[str]:
     return stmts + ["DROP TABLE tri"]
 
 
+# Each number's worst day: flagged first, then the highest score, then the earliest. The
+# order is packed in one BIGINT, so that one max() finds the day (a max() of a STRUCT
+# costs more): flagged in bit 62, the rank of the score among the scan's distinct scores
+# (a few: sums of the criteria's weights) in bits 31-61, the day counted back in 0-30.
+SHOWN_SQL = """
+    CREATE OR REPLACE TEMP TABLE _shown AS
+    WITH ranks AS (SELECT score, row_number() OVER (ORDER BY score) AS r
+                   FROM (SELECT DISTINCT score FROM day_scored))
+    SELECT number, {last} - CAST(k & 2147483647 AS INTEGER) AS d, days_active, days_flagged
+    FROM (SELECT s.number, count(*) AS days_active,
+                 sum(CASE WHEN s.flagged THEN 1 ELSE 0 END) AS days_flagged,
+                 max((CASE WHEN s.flagged THEN 4611686018427387904 ELSE 0 END)
+                     + (r.r << 31) + ({last} - s.d)) AS k
+          FROM day_scored s JOIN ranks r ON r.score = s.score
+          GROUP BY s.number)"""
+
+# The rows shown, their features computed again (`features_sql` with the keys `_shown`);
+# sorted by number in Polars (DuckDB's sort of a query's result runs on one thread).
 PER_NUMBER_SQL = """
-    WITH best AS (
-        SELECT number, count(*) AS days_active,
-               sum(CASE WHEN flagged THEN 1 ELSE 0 END) AS days_flagged,
-               -- the worst day: flagged first, then the highest score, then the earliest
-               max({{'f': flagged, 's': score, 'd': -d}}) AS k
-        FROM day_scored GROUP BY number)
-    SELECT {number} AS number, flagged, score, {reasons} AS reasons,
+    SELECT {number} AS number, {flagged} AS flagged, score, {reasons} AS reasons,
            make_date(1970, 1, 1) + d AS day, days_active, days_flagged, operator, {features}
-    FROM (SELECT s.*, b.days_active, b.days_flagged, {met}
-          FROM day_scored s JOIN best b ON b.number = s.number AND s.d = -b.k.d) s
-    ORDER BY 1"""
+    FROM (SELECT *, {score} AS score
+          FROM (SELECT f.*, s.days_active, s.days_flagged, {met}
+                FROM ({shown}) f JOIN _shown s ON s.number = f.number AND s.d = f.d))"""
 
 # Whom each flagged number called or texted on its flagged days, first contacted first.
 RECIPIENTS_SQL = """
@@ -370,7 +401,8 @@ RECIPIENTS_SQL = """
 FLAGGED_DAYS_SQL = """
     SELECT {number} AS number, make_date(1970, 1, 1) + d AS day, score, {reasons} AS reasons,
            operator, {features}
-    FROM (SELECT *, {met} FROM day_scored WHERE flagged) ORDER BY d, 1"""
+    FROM (SELECT *, {score} AS score FROM (SELECT *, {met} FROM ({shown})))
+    ORDER BY d, 1"""
 
 
 def scan_duckdb(records: str | Path, subscribers: str | Path | None = None,
@@ -407,12 +439,19 @@ def scan_duckdb(records: str | Path, subscribers: str | Path | None = None,
                                      recipients > 0):
             con.execute(stmt)
         feats = ", ".join(FEATURES)
-        fmt = {"features": feats, "reasons": th.reasons_sql(),
+        fmt = {"features": feats, "reasons": th.reasons_sql(), "score": th.score_sql(),
                "met": ", ".join(f"{sql} AS {name}" for name, sql in th.met_columns()) or "TRUE AS met_none"}
+        with_subs = subscribers is not None
+        con.execute(SHOWN_SQL.format(last=int(src.last_day)))
         numbers = pl.from_arrow(con.sql(PER_NUMBER_SQL.format(
-            number=rec.number_sql("s.number", src), **fmt)).to_arrow_table())
+            number=rec.number_sql("number", src), flagged=th.flagged_sql("score"),
+            shown=features_sql(th, src.first_day, src, with_subs, keys="_shown"),
+            **fmt)).to_arrow_table()).sort("number")  # byte order, as DuckDB's ORDER BY
         days = pl.from_arrow(con.sql(FLAGGED_DAYS_SQL.format(
-            number=rec.number_sql("number", src), **fmt)).to_arrow_table())
+            number=rec.number_sql("number", src),
+            shown=features_sql(th, src.first_day, src, with_subs,
+                               keys="(SELECT number, d FROM day_scored WHERE flagged)"),
+            **fmt)).to_arrow_table())
         sample = {}
         if recipients > 0:
             sample = dict(con.sql(RECIPIENTS_SQL.format(

@@ -113,6 +113,7 @@ class Source:
     day_counts: list[tuple[int, int]] = field(default_factory=list)  # (load_records) (day, records)
     named: bool = False            # (id_numbers) some number has no national form: negative ids
     operators: list[str] | None = None  # (load_records) op is a position in this sorted list
+    t_base: int = 0                # (load_records) the table's t is epoch seconds minus this
 
     def col(self, name: str) -> str:
         return _ident(self.columns[name][0])
@@ -477,8 +478,18 @@ def national_id_sql(x: str) -> str:
 
 def fast_id_sql(raw: str, value: str) -> str:
     """The id of a number written `raw`, given `value` = TRY_CAST(raw AS BIGINT): NULL
-    unless "0" || value gives `raw` back exactly."""
-    return f"CASE WHEN '0' || CAST({value} AS VARCHAR) = {raw} THEN {value} END"
+    unless "0" || value gives `raw` back exactly.
+
+    Most numbers are mobiles, "0" and 9 digits, told without making the text of `value`:
+    10 bytes, "0" then a digit (a string comparison), and a value of 9 digits, which the
+    cast of any other 10-byte text starting so gives only in exponent form ("01234567e2",
+    "00000001e8": a value that ends in 00; other characters, "_", ".", spaces, leave fewer
+    digits than bytes; "0x..." does not start with "0" and a digit). Values ending in 00
+    and every other length are checked by the round trip (tested against it,
+    `test_fast_ids_equal_the_round_trip`)."""
+    return (f"CASE WHEN strlen({raw}) = 10 AND {raw} >= '00' AND {raw} < '0:' "
+            f"AND {value} BETWEEN 100000000 AND 999999999 AND {value} % 100 <> 0 THEN {value} "
+            f"WHEN '0' || CAST({value} AS VARCHAR) = {raw} THEN {value} END")
 
 
 def number_sql(expr: str, src: Source) -> str:
@@ -536,7 +547,9 @@ def _typed_sql(src: Source) -> str:
             fast = fast_id_sql(f"_r{x}", f"_v{x}")
         ids.append(f"coalesce((SELECT m._id FROM _number_ids m WHERE m._raw = _r{x}), {fast})"
                    if src.mapped else fast)
-    return (f"SELECT {ids[0]} AS a, {ids[1]} AS b, t, "
+    # t: 4 bytes from the first day's midnight when the file's times allow (`_time_base`).
+    t_out = f"CAST(t - {src.t_base} AS INTEGER)" if src.t_base else "t"
+    return (f"SELECT {ids[0]} AS a, {ids[1]} AS b, {t_out} AS t, "
             f"CAST((t + {TZ_OFFSET_S}) // 86400 AS INTEGER) AS d, sms, dur, h, op FROM ("
             f"SELECT {a} AS _ra, {values[0]} AS _va, "
             f"{b} AS _rb, {values[1]} AS _vb, {t} AS t, "
@@ -545,9 +558,29 @@ def _typed_sql(src: Source) -> str:
             f"FROM {src.relation})")
 
 
+# A table's t as a 4-byte offset (`_time_base`) must leave room for t + dur in a 4-byte integer.
+_NARROW_T_SPAN = 2**30
+
+
+def _time_base(con: duckdb.DuckDBPyConnection, src: Source) -> int:
+    """The epoch second of the Vietnam midnight starting the records' first day, when the
+    times are an integer column whose least and greatest values (a Parquet file's
+    statistics give them without reading the rows) are in range and less than 34 years
+    apart: the table then keeps t as 4-byte seconds from it. 0 otherwise (t as epoch seconds)."""
+    if src.type("start_time") not in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UINTEGER", "UBIGINT"):
+        return 0
+    c = src.col("start_time")
+    lo, hi = con.execute(f"SELECT min({c}), max({c}) FROM {src.relation}").fetchall()[0]
+    if lo is None or not (_MIN_T <= lo <= hi <= _MAX_T):
+        return 0
+    base = (lo + TZ_OFFSET_S) // 86400 * 86400 - TZ_OFFSET_S
+    return base if hi - base < _NARROW_T_SPAN else 0
+
+
 def load_records(con: duckdb.DuckDBPyConnection, path: str | Path, name: str = "_recs") -> Source:
     """Read a records file once into the table `name` (a, b: number ids; t, d, sms, dur, h,
-    op as in the canonical relation), checking every row as `open_records` does.
+    op as in the canonical relation, but t counted from `Source.t_base`), checking every
+    row as `open_records` does.
 
     The checks run on the typed table; only when one fails is the file read again by the
     checks of `open_records`, for the error's line, row and value. `Source.unmapped` tells
@@ -557,23 +590,42 @@ def load_records(con: duckdb.DuckDBPyConnection, path: str | Path, name: str = "
     src.kind_exact = src.type("kind") == "VARCHAR"
     try:
         src.operators = _operators(con, src)
+        src.t_base = _time_base(con, src)
     except duckdb.Error as exc:
         raise InputError(src.path, _first_line(exc)) from None
     try:
         _create_typed(con, src, name)
     except duckdb.Error as exc:
         _check_records(con, src)  # names the line or row when it can
+        if src.t_base:
+            # Not a bad row: times that the statistics did not bound (t as epoch seconds).
+            src.t_base = 0
+            return _load_checked(con, src, name)
         raise InputError(src.path, _first_line(exc)) from None
+    return _load_checked(con, src, name, created=True)
+
+
+def _load_checked(con: duckdb.DuckDBPyConnection, src: Source, name: str,
+                  created: bool = False) -> Source:
+    """The rest of `load_records`: the checks of the typed table `name` (created first
+    unless `created`)."""
+    if not created:
+        try:
+            _create_typed(con, src, name)
+        except duckdb.Error as exc:
+            _check_records(con, src)
+            raise InputError(src.path, _first_line(exc)) from None
+    base = src.t_base
     # One pass, per day (a few groups: the records per day come with the checks).
     got = con.execute(
         f"SELECT d, count(*), count(*) FILTER (WHERE a IS NULL OR b IS NULL), "
-        f"count(*) FILTER (WHERE t IS NULL OR t NOT BETWEEN {_MIN_T} AND {_MAX_T} "
+        f"count(*) FILTER (WHERE t IS NULL OR t NOT BETWEEN {_MIN_T - base} AND {_MAX_T - base} "
         f"OR sms IS NULL OR dur IS NULL OR dur < 0 OR (sms AND dur <> 0)), min(t), max(t), "
         f"count(*) FILTER (WHERE NOT {national_id_sql('a')} OR NOT {national_id_sql('b')}) "
         f"FROM {name} GROUP BY d").fetchall()
     src.rows, unmapped, bad, odd = (sum(r[k] for r in got) for k in (1, 2, 3, 6))
-    t0 = min((r[4] for r in got if r[4] is not None), default=None)
-    t1 = max((r[5] for r in got if r[5] is not None), default=None)
+    t0 = min((r[4] + base for r in got if r[4] is not None), default=None)
+    t1 = max((r[5] + base for r in got if r[5] is not None), default=None)
     src.day_counts = sorted((r[0], r[1]) for r in got if r[0] is not None)
     # Ids whose text is 0 + digits but not the national form ("084912345678"): those go
     # through `normalize_phone` too (`id_numbers`).
