@@ -194,54 +194,65 @@ class IntakeWriter:
         early, refused = _match_early(matcher, batch, used)
         # The cases matched, read in one query: each report's look-up of its case then finds
         # it in the session instead of reading it.
+        # (Held in `read` for the batch: the session keeps only weak references to them.)
         wanted = {m.case_id for _, _, found in early.values() for m in found}
-        if wanted:
-            session.scalars(select(Case).where(Case.id.in_(wanted))).all()
+        read = session.scalars(select(Case).where(Case.id.in_(wanted))).all() if wanted else []
         positions = list(early)
         at = {n: i for i, n in enumerate(positions)}
         scores, exact = matcher.pairwise([early[n][:2] for n in positions]) \
             if len(positions) > 1 else (None, None)
-        outcomes: list[SubmitResult | IntakeError] = []
-        made: list[tuple[int, SubmitResult, User | None]] = []
-        by_key: dict[str, SubmitResult] = {}
-        for n, item in enumerate(batch):
-            key = item.idempotency_key
-            try:
-                if key is not None and key in by_key:
-                    first = by_key[key]
-                    outcomes.append(replayed(first.report, first.case, item.sub, first.score, first.verdict))
-                    continue
-                if key is not None and key in used:
-                    outcomes.append(replay_of(session, item.sub, key))
-                    continue
-                if n in refused:
-                    raise IntakeError(refused[n])
-                matches, cases = None, None
-                if n in early:
-                    matches, cases = list(early[n][2]), {}
-                    for m, earlier, _ in made:
-                        if m not in at:
-                            continue
-                        score = scores[at[n], at[m]]
-                        if score >= matcher.suggest_threshold:
-                            # a case of this batch, maybe not flushed yet: named by position
-                            matches.append(Match(("batch", m), ("batch", m), float(score),
-                                                 "exact" if exact[at[n], at[m]] else "similar", earlier.verdict))
-                            cases[("batch", m)] = earlier.case
-                user = item.user
-                result = prepare(session, item.sub, item.channel, matcher=matcher, user=user,
-                                 idempotency_key=key, evidence_dir=item.evidence_dir,
-                                 matches=matches, cases=cases, checked=n in early)
-            except IntakeError as exc:
-                outcomes.append(exc)
-                continue
-            made.append((n, result, user))
-            if key is not None:
-                by_key[key] = result
-            outcomes.append(result)
+        # No flush until the batch is complete: a query on the way (a case not read above, a
+        # replayed key) must not flush the reports added so far one by one.
+        with session.no_autoflush:
+            outcomes, made = _add_batch(session, matcher, batch, early, refused, used, scores, exact, at)
+        del read
         session.flush()  # one INSERT per table for the batch; a key raced by another process fails it
         finish(session, [(result, user) for _, result, user in made], matcher=matcher)
         return outcomes
+
+
+def _add_batch(session, matcher, batch, early, refused, used, scores, exact, at) -> tuple[list, list]:
+    """Add the batch's reports to `session` (see `IntakeWriter._prepare_batch`); returns each
+    one's result or IntakeError, and (position, result, user) of those added."""
+    outcomes: list[SubmitResult | IntakeError] = []
+    made: list[tuple[int, SubmitResult, User | None]] = []
+    by_key: dict[str, SubmitResult] = {}
+    for n, item in enumerate(batch):
+        key = item.idempotency_key
+        try:
+            if key is not None and key in by_key:
+                first = by_key[key]
+                outcomes.append(replayed(first.report, first.case, item.sub, first.score, first.verdict))
+                continue
+            if key is not None and key in used:
+                outcomes.append(replay_of(session, item.sub, key))
+                continue
+            if n in refused:
+                raise IntakeError(refused[n])
+            matches, cases = None, None
+            if n in early:
+                matches, cases = list(early[n][2]), {}
+                for m, earlier, _ in made:
+                    if m not in at:
+                        continue
+                    score = scores[at[n], at[m]]
+                    if score >= matcher.suggest_threshold:
+                        # a case of this batch, maybe not flushed yet: named by position
+                        matches.append(Match(("batch", m), ("batch", m), float(score),
+                                             "exact" if exact[at[n], at[m]] else "similar", earlier.verdict))
+                        cases[("batch", m)] = earlier.case
+            user = item.user
+            result = prepare(session, item.sub, item.channel, matcher=matcher, user=user,
+                             idempotency_key=key, evidence_dir=item.evidence_dir,
+                             matches=matches, cases=cases, checked=n in early)
+        except IntakeError as exc:
+            outcomes.append(exc)
+            continue
+        made.append((n, result, user))
+        if key is not None:
+            by_key[key] = result
+        outcomes.append(result)
+    return outcomes, made
 
 
 def _match_early(matcher, batch: list[_Item], used: set[str]) -> tuple[dict, dict]:
