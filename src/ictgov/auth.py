@@ -189,7 +189,8 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     return user
 
 
-def _digest(token: str) -> str:
+def token_digest(token: str) -> str:
+    """How a token is stored and looked up: never in clear."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -198,7 +199,7 @@ def issue_token(session: Session, user: User, name: str, actor: User | None = No
     from ictgov.audit import record
 
     token = "ictg_" + secrets.token_urlsafe(32)
-    row = ApiToken(user_id=user.id, name=name, token_hash=_digest(token), prefix=token[:12])
+    row = ApiToken(user_id=user.id, name=name, token_hash=token_digest(token), prefix=token[:12])
     session.add(row)
     session.flush()
     record(session, actor or user, "create", "api_token", row.id, after={"name": name, "user": user.username})
@@ -210,7 +211,7 @@ TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 
 def user_for_token(session: Session, token: str) -> User | None:
     row = session.scalar(select(ApiToken).options(joinedload(ApiToken.user))
-                         .where(ApiToken.token_hash == _digest(token)))
+                         .where(ApiToken.token_hash == token_digest(token)))
     if row is None or row.revoked_at is not None or not row.user.is_active:
         return None
     # To the minute: a partner's gateway posting hundreds of reports a second would otherwise

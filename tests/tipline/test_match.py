@@ -396,10 +396,14 @@ def test_adding_the_text_just_matched_reuses_its_features_and_stores_the_same_ro
         reused.add(i, i // 3, text)
         fresh.add(i, i // 3, text)
     assert not reused._recent  # every one was taken by its add
-    for probe in make_claims(40, seed=6) + claims[:20]:
-        a, b = reused.match(probe, k=5), fresh.match(probe, k=5)
-        assert [(m.item_id, m.method) for m in a] == [(m.item_id, m.method) for m in b]
-        assert [m.score for m in a] == pytest.approx([m.score for m in b], abs=1e-9)
+    _assert_same_answers(reused, fresh, make_claims(40, seed=6) + claims[:20])
+
+
+def _assert_same_answers(a: ClaimMatcher, b: ClaimMatcher, probes: list[str]) -> None:
+    for probe in probes:
+        x, y = a.match(probe, k=5), b.match(probe, k=5)
+        assert [(m.item_id, m.method) for m in x] == [(m.item_id, m.method) for m in y]
+        assert [m.score for m in x] == pytest.approx([m.score for m in y], abs=1e-9)
 
 
 def test_a_batch_warmed_matched_and_added_at_once_stores_the_same_rows():
@@ -419,10 +423,7 @@ def test_a_batch_warmed_matched_and_added_at_once_stores_the_same_rows():
         for m in (batched, fresh):  # the same idf snapshot (it is refreshed as the index grows)
             m.refresh_idf()
     assert not batched._recent
-    for probe in make_claims(40, seed=6) + claims[:20]:
-        a, b = batched.match(probe, k=5), fresh.match(probe, k=5)
-        assert [(m.item_id, m.method) for m in a] == [(m.item_id, m.method) for m in b]
-        assert [m.score for m in a] == pytest.approx([m.score for m in b], abs=1e-9)
+    _assert_same_answers(batched, fresh, make_claims(40, seed=6) + claims[:20])
 
 
 def test_pairwise_scores_new_reports_as_match_would_once_one_is_stored():

@@ -292,8 +292,8 @@ def submit(
 def replay_of(session: Session, sub: Submission, idempotency_key: str) -> SubmitResult | None:
     """The report stored earlier under `idempotency_key`, answered again; None if the key is new.
     The key sent again with another text is refused."""
-    # Without a flush first: the reports of this transaction are flushed as they are made,
-    # and flushing the rest (an audit entry) now would only split one write into two.
+    # Without a flush first: the intake writer adds a whole batch and flushes it once; a
+    # replayed key on the way must not flush the reports added before it one by one.
     with session.no_autoflush:
         previous = session.scalar(select(Report).where(Report.idempotency_key == idempotency_key))
     if previous is None:

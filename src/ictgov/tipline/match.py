@@ -26,8 +26,8 @@ measures how often.
 
 Index layout: postings live in immutable segments (CSC, like Lucene segments); the rows, for
 exact scoring, in one growing CSR matrix (`ictgov.tipline.rows.RowStore`). `add` appends to a
-small buffer of recent rows that is scanned by brute force; a full buffer becomes a segment, and segments of the same size class merge (factor 4), so an add costs amortised
-O(log n) and never refits everything. `add_many` builds one segment in bulk. `remove` marks a
+small buffer of recent rows that is scanned by brute force; a full buffer becomes a segment,
+and segments of the same size class merge (factor 4), so an add costs amortised O(log n) and never refits everything. `add_many` builds one segment in bulk. `remove` marks a
 row dead (it is skipped at once; its space is kept until the matcher is rebuilt).
 
 IDF is a snapshot: document frequencies are counted on every add/remove, and the weights (and
@@ -390,10 +390,10 @@ class ClaimMatcher:
         self.segments_: list[_Segment] = []
         # The rows added since the last segment was made: always the last rows of rows_.
         self.buffer_start_ = 0
-        self._buffer_csr: sp.csr_matrix | None = None
-        # the features of the texts last matched, so adding the report just matched (the
-        # intake's pattern: match, store, add) does not compute them again
-        self._recent: OrderedDict[str, tuple[sp.csr_matrix, np.ndarray]] = OrderedDict()
+        # the features (n-gram indices, sublinear tf, MinHash signature) of the texts last
+        # matched, so adding the report just matched (the intake's pattern: match, store, add)
+        # does not compute them again
+        self._recent: OrderedDict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = OrderedDict()
         self._prepared: OrderedDict[tuple, _Query] = OrderedDict()
         self.df_ = np.zeros(self.n_features, dtype=np.int64)
         self.n_alive_ = 0
@@ -429,8 +429,9 @@ class ClaimMatcher:
         if isinstance(urls, str):
             raise TypeError("urls must be a list of strings, not one string")
         url_list = list(urls)
-        # The intake prepares one report three times (matched, matched among its batch, added):
-        # folding and spelling out teencode are the costly part, so the last few are kept.
+        # The intake writer prepares one report four times (warmed, matched, scored against
+        # its batch, added): folding and spelling out teencode are the costly part, so the
+        # last few are kept.
         key = (text, tuple(url_list))
         query = self._prepared.get(key)
         if query is None:
@@ -575,18 +576,19 @@ class ClaimMatcher:
             self.buffer_start_ = len(self.rows_)
         else:
             self.rows_.append(counts)
-            self._buffer_csr = None
             if len(self.rows_) - self.buffer_start_ >= self.buffer_size:
                 self._seal_buffer()
         self._maybe_refresh_idf()
 
-    def _features(self, folded: list[str]) -> tuple[sp.csr_matrix, np.ndarray]:
-        """The n-gram counts and MinHash signatures of `folded`, reusing those just matched."""
+    def _features(self, folded: list[str], *, keep: bool = False) -> tuple[sp.csr_matrix, np.ndarray]:
+        """The n-gram counts and MinHash signatures of `folded`, reusing those just matched
+        (and forgetting them, unless `keep`: the add they were kept for is still to come)."""
         if not all(f in self._recent for f in folded):
             return self.vectorizer_.counts(folded), self._signatures(folded)
         rows = [self._recent[f] for f in folded]
-        for f in folded:
-            self._recent.pop(f, None)
+        if not keep:
+            for f in folded:
+                self._recent.pop(f, None)
         lengths = np.fromiter((len(r[0]) for r in rows), dtype=np.int64, count=len(rows))
         indptr = np.concatenate(([0], np.cumsum(lengths))).astype(np.int32)
         counts = sp.csr_matrix((np.concatenate([r[1] for r in rows]), np.concatenate([r[0] for r in rows]),
@@ -673,16 +675,10 @@ class ClaimMatcher:
     def _buffer_gids(self) -> np.ndarray:
         return np.arange(self.buffer_start_, len(self.rows_), dtype=np.int64)
 
-    def _buffer_rows(self) -> sp.csr_matrix:
-        if self._buffer_csr is None:
-            self._buffer_csr = self.rows_.matrix()[self.buffer_start_:]
-        return self._buffer_csr
-
     def _seal_buffer(self) -> None:
         if self.buffer_start_ < len(self.rows_):
-            self._new_segment(self._buffer_rows(), self._buffer_gids())
+            self._new_segment(self.rows_.matrix()[self.buffer_start_:], self._buffer_gids())
         self.buffer_start_ = len(self.rows_)
-        self._buffer_csr = None
 
     def _merge_segments(self) -> None:
         """Merge `merge_factor` segments of one size class (tiered, as Lucene does)."""
@@ -823,12 +819,7 @@ class ClaimMatcher:
         gids, partials = [], []
         if self.buffer_start_ < len(self.rows_):  # the small buffer of recent adds is scored in full
             buf_gid = self._buffer_gids()
-            scratch = self._scratch
-            scratch[idx] = wq * self.idf_[idx]
-            try:
-                full = (self._buffer_rows() @ scratch) / self.norms_[buf_gid]
-            finally:
-                scratch[idx] = 0.0
+            full = self._cosine_rows(buf_gid, idx, wq)
             keep = (full >= theta) & self.alive_[buf_gid]
             gids.append(buf_gid[keep])
             partials.append(full[keep])
@@ -1049,12 +1040,12 @@ class ClaimMatcher:
         so that two reports of one claim in one batch still join one case.
         """
         queries = [self._prepare(text, urls) for text, urls in items]
+        links = [set(q.urls) for q in queries]
         n = len(queries)
         exact = np.zeros((n, n), dtype=bool)
         for i in range(n):
             for j in range(i):
-                a, b = queries[i], queries[j]
-                if (a.folded and a.folded == b.folded) or set(a.urls) & set(b.urls):
+                if (queries[i].folded and queries[i].folded == queries[j].folded) or links[i] & links[j]:
                     exact[i, j] = exact[j, i] = True
         scores = np.zeros((n, n))
         rows = np.flatnonzero([bool(q.folded) for q in queries])
@@ -1064,7 +1055,9 @@ class ClaimMatcher:
                 e = np.asarray(self.dense_.encode(folded), dtype=np.float32)
                 sub = (e @ e.T).astype(np.float64)
             else:
-                w = self.vectorizer_.counts(folded).astype(np.float64).multiply(self.idf_[None, :]).tocsr()
+                # the features `warm` computed for the batch, kept for the adds to come
+                counts, _ = self._features(folded, keep=True)
+                w = counts.astype(np.float64).multiply(self.idf_[None, :]).tocsr()
                 norms = np.sqrt(np.asarray(w.multiply(w).sum(axis=1)).ravel())
                 norms[norms == 0] = 1.0
                 sub = (w @ w.T).toarray() / np.outer(norms, norms)

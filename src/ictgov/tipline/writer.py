@@ -77,8 +77,7 @@ class _Item:
     user: User | None
     idempotency_key: str | None
     evidence_dir: Path | None
-    loop: asyncio.AbstractEventLoop
-    future: asyncio.Future
+    future: asyncio.Future  # of the request's event loop
 
 
 class IntakeWriter:
@@ -96,11 +95,10 @@ class IntakeWriter:
                      idempotency_key: str | None = None, evidence_dir: Path | None = None) -> Receipt:
         """Store one report; returns once it is committed. Raises IntakeError (the fields at
         fault) or NotStored (the database refused; nothing was saved)."""
-        loop = asyncio.get_running_loop()
-        future = loop.create_future()
+        future = asyncio.get_running_loop().create_future()
         # A blank key is no key (as in `submit`).
         key = (idempotency_key or "").strip() or None
-        self._queue.put(_Item(sub, channel, user, key, evidence_dir, loop, future))
+        self._queue.put(_Item(sub, channel, user, key, evidence_dir, future))
         self._ensure_thread()
         return await future
 
@@ -197,23 +195,23 @@ class IntakeWriter:
         # (Held in `read` for the batch: the session keeps only weak references to them.)
         wanted = {m.case_id for _, _, found in early.values() for m in found}
         read = session.scalars(select(Case).where(Case.id.in_(wanted))).all() if wanted else []
-        positions = list(early)
-        at = {n: i for i, n in enumerate(positions)}
-        scores, exact = matcher.pairwise([early[n][:2] for n in positions]) \
-            if len(positions) > 1 else (None, None)
         # No flush until the batch is complete: a query on the way (a case not read above, a
         # replayed key) must not flush the reports added so far one by one.
         with session.no_autoflush:
-            outcomes, made = _add_batch(session, matcher, batch, early, refused, used, scores, exact, at)
+            outcomes, made = _add_batch(session, matcher, batch, early, refused, used)
         del read
         session.flush()  # one INSERT per table for the batch; a key raced by another process fails it
         finish(session, [(result, user) for _, result, user in made], matcher=matcher)
         return outcomes
 
 
-def _add_batch(session, matcher, batch, early, refused, used, scores, exact, at) -> tuple[list, list]:
+def _add_batch(session: Session, matcher, batch: list[_Item], early: dict, refused: dict,
+               used: set[str]) -> tuple[list, list]:
     """Add the batch's reports to `session` (see `IntakeWriter._prepare_batch`); returns each
     one's result or IntakeError, and (position, result, user) of those added."""
+    # each report matched early against the earlier ones of the batch, by position in `early`
+    at = {n: i for i, n in enumerate(early)}
+    scores, exact = matcher.pairwise([early[n][:2] for n in early]) if len(early) > 1 else (None, None)
     outcomes: list[SubmitResult | IntakeError] = []
     made: list[tuple[int, SubmitResult, User | None]] = []
     by_key: dict[str, SubmitResult] = {}
@@ -290,7 +288,7 @@ def _answer(items: list[_Item], answers: list) -> None:
     of each loop for the batch, not one per request."""
     by_loop: dict[asyncio.AbstractEventLoop, list] = {}
     for item, answer in zip(items, answers):
-        by_loop.setdefault(item.loop, []).append((item.future, answer))
+        by_loop.setdefault(item.future.get_loop(), []).append((item.future, answer))
     for loop, pairs in by_loop.items():
         try:
             loop.call_soon_threadsafe(_deliver, pairs)

@@ -51,7 +51,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from ictgov import permissions
-from ictgov.auth import User, user_for_token
+from ictgov.auth import User, token_digest, user_for_token
 from ictgov.config import Settings
 from ictgov.stats.figures import Figures
 from ictgov.web import csrf, i18n
@@ -253,17 +253,6 @@ def forget_tokens(app) -> None:
     _token_users(app).clear()
 
 
-def _trusted_token_user(request: Request) -> User | None:
-    token = bearer_token(request)
-    if not token:
-        return None
-    found = _token_users(request.app).get(hashlib.sha256(token.encode()).hexdigest())
-    if found is None or time.monotonic() - found[0] > TOKEN_TRUST_SECONDS:
-        return None
-    request.state.user, request.state.auth = found[1], "token"
-    return found[1]
-
-
 def require_apart(perm: str) -> Any:
     """Like `require`, but the user is read in a session of its own, closed before the route
     runs. For routes that hand their work to another thread (the intake writer) and wait: a
@@ -273,11 +262,15 @@ def require_apart(perm: str) -> Any:
     permissions.get(perm)
 
     async def dependency(request: Request) -> User | None:
-        user = _trusted_token_user(request)
-        if user is None:
-            user = await run_in_threadpool(_user_apart, request)
-            if user is not None and request.state.auth == "token":
-                digest = hashlib.sha256(bearer_token(request).encode()).hexdigest()
+        token = bearer_token(request)
+        digest = token_digest(token) if token else None
+        trusted = _token_users(request.app).get(digest) if digest else None
+        if trusted is not None and time.monotonic() - trusted[0] <= TOKEN_TRUST_SECONDS:
+            user = request.state.user = trusted[1]
+            request.state.auth = "token"
+        else:
+            user = await run_in_threadpool(_user_apart, request)  # a bad token is a 401 there
+            if digest and user is not None:
                 _token_users(request.app)[digest] = (time.monotonic(), user)
         return ensure(user, perm)
 
