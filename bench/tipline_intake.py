@@ -99,6 +99,18 @@ async def _post_all(base: str, token: str, n: int, concurrency: int, seed: int) 
     return latencies, receipts
 
 
+def _batches(base: str) -> tuple[float, float]:
+    """(reports, transactions) the intake writer has committed so far, from /metrics."""
+    import httpx
+
+    found = {}
+    for line in httpx.get(base + "/metrics", timeout=10).text.splitlines():
+        for name in ("sum", "count"):
+            if line.startswith(f"ictgov_tipline_intake_batch_reports_{name} "):
+                found[name] = float(line.split()[1])
+    return found.get("sum", 0.0), found.get("count", 0.0)
+
+
 def measure_intake(reports: int = 3000, concurrency: int = 16, seed: int = 11, workers: int = 1) -> dict:
     """Run the server, post `reports`, return rate and latencies (see the module docstring)."""
     setup = [["users", "create", "gateway", "--role", "hotline_agent", "--password", "bench-pass-123"]]
@@ -109,9 +121,11 @@ def measure_intake(reports: int = 3000, concurrency: int = 16, seed: int = 11, w
         t0 = time.perf_counter()
         base_lat = asyncio.run(_get_all(srv.base, "/healthz", reports, concurrency))
         base_elapsed = time.perf_counter() - t0
+        batches0 = _batches(srv.base)
         t0, cpu0 = time.perf_counter(), srv.cpu_seconds()
         lat, receipts = asyncio.run(_post_all(srv.base, token, reports, concurrency, seed))
         elapsed, cpu1 = time.perf_counter() - t0, srv.cpu_seconds()
+        batches1 = _batches(srv.base)
         stored = sqlite3.connect(srv.sqlite_path).execute("SELECT count(*) FROM tipline_reports").fetchone()[0]
     lat_ms = np.array(lat) * 1000
     return {"reports": reports, "concurrency": concurrency, "workers": workers, "seconds": elapsed,
@@ -120,7 +134,9 @@ def measure_intake(reports: int = 3000, concurrency: int = 16, seed: int = 11, w
             "stored": stored - 20 * workers, "baseline_per_s": len(base_lat) / base_elapsed,
             "baseline_p50_ms": float(np.percentile(np.array(base_lat) * 1000, 50)),
             "ratio": (len(receipts) / elapsed) / (len(base_lat) / base_elapsed),
-            "server_cpu_ms": None if cpu0 is None else (cpu1 - cpu0) * 1000 / max(len(receipts), 1)}
+            "server_cpu_ms": None if cpu0 is None else (cpu1 - cpu0) * 1000 / max(len(receipts), 1),
+            # /metrics answers from one worker process: the mean is that of all only with one
+            "mean_batch": (batches1[0] - batches0[0]) / max(batches1[1] - batches0[1], 1) if workers == 1 else None}
 
 
 def print_intake(r: dict) -> bool:
@@ -131,6 +147,8 @@ def print_intake(r: dict) -> bool:
           f"stored {r['stored']:,}, distinct receipts {r['distinct_receipts']:,}")
     if r.get("server_cpu_ms") is not None:
         print(f"server CPU per receipt (user + system, all its processes): {r['server_cpu_ms']:.2f} ms")
+    if r.get("mean_batch") is not None:
+        print(f"reports per intake transaction (mean): {r['mean_batch']:.1f}")
     print(f"baseline GET /healthz (same server, client and concurrency): {r['baseline_per_s']:.0f} requests/s, "
           f"p50 {r['baseline_p50_ms']:.1f} ms; ratio intake / baseline = {r['ratio']:.2f}")
     return ok

@@ -3,6 +3,7 @@ and each gets its own answer; a failed commit loses nothing it acknowledged and 
 in the claim index."""
 
 import asyncio
+import time
 
 import pytest
 from sqlalchemy import func, select
@@ -140,3 +141,38 @@ def test_a_request_cancelled_while_waiting_is_not_stored_and_the_others_are_answ
     with session_factory(engine)() as s:
         assert set(s.scalars(select(Report.idempotency_key))) == {"c-2"}
     assert _indexed_reports(engine) == _stored(engine)
+
+
+def test_the_writer_waits_for_reports_announced_on_their_way_and_only_for_them(engine, fresh_index):
+    # A generous wait, so that the test cannot pass by the writer being slow: what ends each
+    # wait is the announced report arriving, or its request ending without one.
+    writer = IntakeWriter(session_factory(engine), gather_seconds=30.0)
+
+    async def scenario():
+        coming = [writer.expect(), writer.expect()]
+        first = asyncio.ensure_future(writer.submit(Submission(text=CLAIM), "api", idempotency_key="g-1",
+                                                    arrival=coming[0]))
+        await asyncio.sleep(0.3)
+        waited = not first.done()  # the second request is still on its way
+        second = asyncio.ensure_future(writer.submit(Submission(text=REWORDED), "api", idempotency_key="g-2",
+                                                     arrival=coming[1]))
+        a, b = await asyncio.gather(first, second)
+        refused = writer.expect()  # a request that will be refused before its report is queued
+        third = asyncio.ensure_future(writer.submit(Submission(text=OTHER), "api", idempotency_key="g-3"))
+        await asyncio.sleep(0.3)
+        waited_for_refused = not third.done()
+        refused.arrived()
+        refused.arrived()  # counted once however often the route says so
+        c = await asyncio.wait_for(third, 10)
+        # nothing announced: the report is stored at once, not after a wait
+        t0 = time.monotonic()
+        d = await asyncio.wait_for(writer.submit(Submission(text=OTHER + " vào tháng sau"), "api",
+                                                 idempotency_key="g-4"), 10)
+        return waited, a, b, waited_for_refused, c, d, time.monotonic() - t0
+
+    waited, a, b, waited_for_refused, c, d, alone = asyncio.run(scenario())
+    assert waited and waited_for_refused
+    assert writer.batches == 3  # g-1 and g-2 together, then g-3, then g-4
+    assert b.case_id == a.case_id and c.created and d.created
+    assert alone < 5.0
+    assert writer._coming == 0

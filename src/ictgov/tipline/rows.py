@@ -65,6 +65,25 @@ class RowStore:
         """The rows `gids`, in that order."""
         return self.matrix()[np.asarray(gids, dtype=np.int64)]
 
+    def dot(self, gids: np.ndarray, vector: np.ndarray) -> np.ndarray:
+        """`rows(gids) @ vector` (float64), without building the matrix of those rows.
+
+        For the few dozen rows a query scores, scipy's row selection and product cost about
+        ten times the arithmetic in their checks and dtype choices; gathering the rows'
+        values straight from the store's arrays costs a handful of numpy calls. Products and
+        sums are taken in float64 (scipy sums float32 rows in float32): the scores differ from
+        scipy's in the last digits of float32 at most."""
+        gids = np.asarray(gids, dtype=np.int64)
+        starts = self._indptr[gids]
+        lens = self._indptr[gids + 1] - starts
+        total = int(lens.sum())
+        if total == 0:
+            return np.zeros(len(gids), dtype=np.float64)
+        # positions of the rows' values, row after row: starts[i], starts[i] + 1, ...
+        pos = np.arange(total) + np.repeat(starts - (np.cumsum(lens) - lens), lens)
+        products = self._data[pos].astype(np.float64) * vector[self._indices[pos]]
+        return np.bincount(np.repeat(np.arange(len(gids)), lens), weights=products, minlength=len(gids))
+
 
 def _reserve(a: np.ndarray, size: int) -> np.ndarray:
     if size <= len(a):

