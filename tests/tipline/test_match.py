@@ -465,3 +465,6 @@ def test_the_row_store_scores_rows_as_a_sparse_product_would():
     for gids in ([], [0], [66, 3, 3, 65, 10], list(range(len(store)))):
         want = store.rows(np.array(gids, dtype=np.int64)) @ vector.astype(np.float64)
         assert store.dot(np.array(gids, dtype=np.int64), vector) == pytest.approx(want, abs=1e-9)
+    for start, stop in ((0, len(store)), (64, len(store)), (65, 67), (66, 67), (10, 10)):
+        want = store.rows(np.arange(start, stop)) @ vector.astype(np.float64)
+        assert store.dot_range(start, stop, vector) == pytest.approx(want, abs=1e-9)

@@ -176,3 +176,39 @@ def test_the_writer_waits_for_reports_announced_on_their_way_and_only_for_them(e
     assert b.case_id == a.case_id and c.created and d.created
     assert alone < 5.0
     assert writer._coming == 0
+
+
+def test_reporters_answered_by_a_batch_are_waited_for_while_they_are_expected_back(
+        engine, monkeypatch, fresh_index):
+    from ictgov.tipline import writer as writer_module
+
+    writer = IntakeWriter(session_factory(engine), gather_seconds=30.0)
+    monkeypatch.setattr(writer_module, "RETURN_SECONDS", 30.0)
+
+    async def back_again():
+        await _together(writer, monkeypatch, [(Submission(text=CLAIM), "r-1"), (Submission(text=OTHER), "r-2")])
+        # both reporters send their next report, one after the other, unannounced
+        a = asyncio.ensure_future(writer.submit(Submission(text=REWORDED), "api", idempotency_key="r-3"))
+        await asyncio.sleep(0.3)
+        waited = not a.done()
+        b = asyncio.ensure_future(writer.submit(Submission(text=OTHER + " từ tháng sau"), "api",
+                                                idempotency_key="r-4"))
+        await asyncio.wait_for(asyncio.gather(a, b), 10)
+        return waited
+
+    assert asyncio.run(back_again())
+    assert writer.batches == 2  # r-3 and r-4 in one transaction
+
+    # Past RETURN_SECONDS no one is expected back: a report is stored at once.
+    monkeypatch.setattr(writer_module, "RETURN_SECONDS", 0.05)
+    writer = IntakeWriter(session_factory(engine), gather_seconds=30.0)
+
+    async def later():
+        await _together(writer, monkeypatch, [(Submission(text=CLAIM + " lần nữa"), "r-5"),
+                                              (Submission(text=OTHER + " lần nữa"), "r-6")])
+        await asyncio.sleep(0.2)  # r-5's reporter is back; r-6's is not, and no longer expected
+        t0 = time.monotonic()
+        await asyncio.wait_for(writer.submit(Submission(text=REWORDED + " lần nữa"), "api", idempotency_key="r-7"), 10)
+        return time.monotonic() - t0
+
+    assert asyncio.run(later()) < 5.0

@@ -404,6 +404,7 @@ class ClaimMatcher:
         self._dense_matrix: np.ndarray | None = None  # dense_rows_ stacked, rebuilt after adds
         self.last_stats_: dict[str, Any] = {}
         self._scratch = np.zeros(self.n_features, dtype=np.float32)
+        self._excluded = np.zeros(0, dtype=bool)  # by row, all False between queries
 
     @staticmethod
     def _resolve_embedder(embedder: Any) -> Embedder | None:
@@ -493,6 +494,7 @@ class ClaimMatcher:
             return out
 
         self.alive_ = grow(self.alive_, False)
+        self._excluded = grow(self._excluded, False)
         self.norms_ = grow(self.norms_, 1.0)
         self.sigs_ = grow(self.sigs_, 0)
 
@@ -775,6 +777,17 @@ class ClaimMatcher:
             scratch[idx] = 0.0
         return scores / self.norms_[gids]
 
+    def _cosine_buffer(self, idx: np.ndarray, wq: np.ndarray) -> np.ndarray:
+        """Exact cosine of the query with every row of the buffer (the last rows of the store)."""
+        start, stop = self.buffer_start_, len(self.rows_)
+        scratch = self._scratch
+        scratch[idx] = wq * self.idf_[idx]
+        try:
+            scores = self.rows_.dot_range(start, stop, scratch)
+        finally:
+            scratch[idx] = 0.0
+        return scores / self.norms_[start:stop]
+
     def _prefix_candidates(self, idx: np.ndarray, wq: np.ndarray, theta: float,
                            exclude: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, dict]:
         """Rows that can reach cosine ≥ theta, read from the postings of the rarest n-grams.
@@ -817,7 +830,7 @@ class ClaimMatcher:
         gids, partials = [], []
         if self.buffer_start_ < len(self.rows_):  # the small buffer of recent adds is scored in full
             buf_gid = self._buffer_gids()
-            full = self._cosine_rows(buf_gid, idx, wq)
+            full = self._cosine_buffer(idx, wq)
             keep = (full >= theta) & self.alive_[buf_gid]
             gids.append(buf_gid[keep])
             partials.append(full[keep])
@@ -849,7 +862,11 @@ class ClaimMatcher:
         cands = np.concatenate(gids) if gids else np.zeros(0, dtype=np.int64)
         partial = np.concatenate(partials) if partials else np.zeros(0)
         if len(exclude) and len(cands):
-            mask = ~np.isin(cands, exclude)
+            # a mask by row: np.isin sorts both arrays, 20-100 µs a query against 2
+            excluded = self._excluded
+            excluded[exclude] = True
+            mask = ~excluded[cands]
+            excluded[exclude] = False
             cands, partial = cands[mask], partial[mask]
         if len(cands) > self.max_candidates:
             stats["cut"] = True

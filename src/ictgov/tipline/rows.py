@@ -84,6 +84,27 @@ class RowStore:
         products = self._data[pos].astype(np.float64) * vector[self._indices[pos]]
         return np.bincount(np.repeat(np.arange(len(gids)), lens), weights=products, minlength=len(gids))
 
+    def dot_range(self, start: int, stop: int, vector: np.ndarray) -> np.ndarray:
+        """`dot(arange(start, stop), vector)`: rows stored one after another need no gather of
+        their positions (the buffer of recent rows, scored in full at every query)."""
+        a, b = int(self._indptr[start]), int(self._indptr[stop])
+        if a == b:
+            return np.zeros(stop - start, dtype=np.float64)
+        products = self._data[a:b].astype(np.float64) * vector[self._indices[a:b]]
+        return _row_sums(products, self._indptr[start:stop + 1] - a)
+
+
+def _row_sums(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """Sum of `values` within each row of `indptr` (rows may be empty)."""
+    n = len(indptr) - 1
+    out = np.zeros(n, dtype=np.float64)
+    full = indptr[1:] > indptr[:-1]
+    if full.any():
+        # reduceat sums [indptr[i], indptr[i + 1]) for the rows that have values; an empty row
+        # would get the next row's first value, so those are left at 0
+        out[full] = np.add.reduceat(values, indptr[:-1][full])
+    return out
+
 
 def _reserve(a: np.ndarray, size: int) -> np.ndarray:
     if size <= len(a):
