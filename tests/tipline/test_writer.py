@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
+from ictgov.audit import entries
 from ictgov.db import session_factory
 from ictgov.tipline.intake import IntakeError, Submission
 from ictgov.tipline.models import Report
@@ -69,6 +70,11 @@ def test_reports_arriving_together_are_stored_in_one_commit_and_grouped(engine, 
         stored = dict(s.execute(select(Report.receipt, Report.case_id)).all())
     assert stored == {first.receipt: first.case_id, reworded.receipt: first.case_id, other.receipt: other.case_id}
     assert _indexed_reports(engine) == _stored(engine)
+    # each stored report audited once, with the case it joined
+    with session_factory(engine)() as s:
+        audited = {e.entity_id: e.after for e in entries(s, "tipline_report")}
+    assert audited == {r.receipt: {"channel": "api", "case": r.case_id, "decision": d}
+                       for r, d in ((first, "new"), (reworded, "join"), (other, "new"))}
 
 
 class _FailingCommits:

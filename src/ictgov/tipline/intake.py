@@ -17,11 +17,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ictgov.audit import record
+from ictgov.audit import record_many
 from ictgov.text import normalize
 from ictgov.tipline.models import (
     CATEGORIES,
@@ -381,13 +381,19 @@ def finish(session: Session, results: list[tuple[SubmitResult, Any]], *, matcher
     """After the flush of reports made by `prepare` (each with the user who sent it): their
     suggestions and audit entries, and their place in the claim index once the transaction
     commits."""
-    items = []
+    items, suggestions = [], []
+    by_user: dict[int | None, tuple[Any, list]] = {}  # one statement per sender for the audit
     for r, user in results:
         if r.decision == "suggest" and r.target is not None:
-            session.add(Suggestion(report_id=r.report.id, case_id=r.target.id, score=r.score, method=r.method))
-        record(session, user, "create", "tipline_report", r.report.receipt,
-               after={"channel": r.report.channel, "case": r.case.id, "decision": r.decision})
+            suggestions.append({"report_id": r.report.id, "case_id": r.target.id, "score": r.score,
+                                "method": r.method})
+        by_user.setdefault(getattr(user, "id", None), (user, []))[1].append(
+            (r.report.receipt, {"channel": r.report.channel, "case": r.case.id, "decision": r.decision}))
         items.append((r.report.id, r.case.id, r.report.text, r.urls, r.verdict))
+    if suggestions:
+        session.execute(insert(Suggestion), suggestions)
+    for user, changes in by_user.values():
+        record_many(session, user, "create", "tipline_report", changes)
     if matcher is not None and items:
         # Only once committed: added before, a failed commit (SQLITE_BUSY, disk full) left an id
         # in the index that the database then handed to the next report, and every later add
