@@ -222,3 +222,13 @@ def test_five_files_of_five_mb_at_most(session, tmp_path):
                 evidence_dir=tmp_path)
     session.commit()
     assert len(ok.report.evidence) == 5 and max(e.size for e in ok.report.evidence) == MAX_FILE_BYTES
+
+
+def test_receipts_use_the_whole_alphabet_at_every_position():
+    from ictgov.tipline.intake import RECEIPT_ALPHABET, new_receipt
+
+    receipts = [new_receipt() for _ in range(3000)]
+    assert len(set(receipts)) == len(receipts)
+    assert all(r.startswith("TG-") and len(r) == 11 for r in receipts)
+    for position in range(3, 11):
+        assert {r[position] for r in receipts} == set(RECEIPT_ALPHABET)

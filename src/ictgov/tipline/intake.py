@@ -231,7 +231,14 @@ def check(sub: Submission, channel: str) -> dict[str, str]:
 
 
 def new_receipt() -> str:
-    return "TG-" + "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(8))
+    # One draw of all eight characters (a number below 31**8, read in base 31): as uniform as
+    # eight `secrets.choice` calls, with one read of the system's random source instead of eight.
+    n = secrets.randbelow(len(RECEIPT_ALPHABET) ** 8)
+    chars = []
+    for _ in range(8):
+        n, digit = divmod(n, len(RECEIPT_ALPHABET))
+        chars.append(RECEIPT_ALPHABET[digit])
+    return "TG-" + "".join(chars)
 
 
 def _store_file(directory: Path, upload: Upload) -> tuple[str, str]:
