@@ -218,3 +218,64 @@ def test_reporters_answered_by_a_batch_are_waited_for_while_they_are_expected_ba
         return time.monotonic() - t0
 
     assert asyncio.run(later()) < 5.0
+
+
+def test_a_batch_with_and_without_files_stores_every_report_with_its_evidence(engine, monkeypatch, fresh_index,
+                                                                             tmp_path):
+    from ictgov.tipline.intake import Upload
+    from ictgov.tipline.models import Evidence
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    writer = IntakeWriter(session_factory(engine))
+
+    async def scenario():
+        start = writer._ensure_thread
+        monkeypatch.setattr(writer, "_ensure_thread", lambda: None)
+        tasks = [asyncio.ensure_future(writer.submit(Submission(text=CLAIM), "api", idempotency_key="e-1")),
+                 asyncio.ensure_future(writer.submit(Submission(text=REWORDED, files=[Upload("a.png", png)]), "web",
+                                                     evidence_dir=tmp_path)),
+                 asyncio.ensure_future(writer.submit(Submission(text=OTHER), "api", idempotency_key="e-3"))]
+        await asyncio.sleep(0)
+        monkeypatch.setattr(writer, "_ensure_thread", start)
+        start()
+        return await asyncio.gather(*tasks)
+
+    plain, with_file, other = asyncio.run(scenario())
+    assert writer.batches == 1
+    assert with_file.case_id == plain.case_id != other.case_id
+    with session_factory(engine)() as s:
+        stored = {r.receipt: r for r in s.scalars(select(Report))}
+        assert set(stored) == {plain.receipt, with_file.receipt, other.receipt}
+        assert stored[plain.receipt].idempotency_key == "e-1" and stored[plain.receipt].created_at is not None
+        assert [e.filename for e in s.scalars(select(Evidence))] == ["a.png"]
+        assert s.scalar(select(Evidence.report_id)) == stored[with_file.receipt].id
+        audited = {e.entity_id for e in entries(s, "tipline_report")}
+    assert audited == set(stored)
+    assert _indexed_reports(engine) == _stored(engine)
+
+
+def test_a_key_taken_by_another_process_during_the_batch_is_answered_with_its_report(
+        engine, monkeypatch, fresh_index):
+    from ictgov.tipline import writer as writer_module
+    from ictgov.tipline.intake import submit
+
+    real = writer_module._match_early
+
+    def another_process_wins(matcher, batch, used):
+        # between the batch's look-up of its keys and its insert, another worker stores "w-1"
+        with session_factory(engine)() as s:
+            submit(s, Submission(text=CLAIM), "api", idempotency_key="w-1")
+            s.commit()
+        return real(matcher, batch, used)
+
+    monkeypatch.setattr(writer_module, "_match_early", another_process_wins)
+    writer = IntakeWriter(session_factory(engine))
+    mine, other = asyncio.run(_together(writer, monkeypatch, [(Submission(text=CLAIM), "w-1"),
+                                                              (Submission(text=OTHER), "w-2")]))
+    monkeypatch.setattr(writer_module, "_match_early", real)
+    with session_factory(engine)() as s:
+        by_key = dict(s.execute(select(Report.idempotency_key, Report.receipt)).all())
+    assert set(by_key) == {"w-1", "w-2"}  # nothing stored twice, nothing lost
+    assert mine.receipt == by_key["w-1"] and mine.created is False
+    assert other.receipt == by_key["w-2"] and other.created
+    assert _indexed_reports(engine) == _stored(engine)

@@ -11,7 +11,8 @@ before it starts, waiting a few milliseconds at most (`IntakeWriter._gather`).
 A batch is matched against the claim index before its first insert (so another process's
 writer can write meanwhile), each report also against the batch's earlier ones
 (`ClaimMatcher.pairwise`), so that two reports of one claim in one batch join one case; then
-it is added to the session in full and flushed once. The index learns of the batch only once
+its new cases are flushed once and its reports inserted as rows in one statement
+(`intake.insert_rows`). The index learns of the batch only once
 it is committed. A batch that fails as a whole (a database error, another process winning an
 `Idempotency-Key` race) is retried one report per transaction, so a single bad report costs
 the others nothing and each gets its own answer.
@@ -40,6 +41,7 @@ from ictgov.tipline.intake import (
     check,
     claim_of,
     finish,
+    insert_rows,
     prepare,
     replay_of,
     replayed,
@@ -283,16 +285,18 @@ class IntakeWriter:
         read = session.scalars(select(Case).where(Case.id.in_(wanted))).all() if wanted else []
         # No flush until the batch is complete: a query on the way (a case not read above, a
         # replayed key) must not flush the reports added so far one by one.
+        rows: list = []  # the reports without files, inserted as rows once their cases have ids
         with session.no_autoflush:
-            outcomes, made = _add_batch(session, matcher, batch, early, refused, used)
+            outcomes, made = _add_batch(session, matcher, batch, early, refused, used, rows)
         del read
-        session.flush()  # one INSERT per table for the batch; a key raced by another process fails it
+        session.flush()  # the new cases (and any report with files)
+        insert_rows(session, rows)  # a key raced by another process fails the batch here
         finish(session, [(result, user) for _, result, user in made], matcher=matcher)
         return outcomes
 
 
 def _add_batch(session: Session, matcher, batch: list[_Item], early: dict, refused: dict,
-               used: set[str]) -> tuple[list, list]:
+               used: set[str], rows: list) -> tuple[list, list]:
     """Add the batch's reports to `session` (see `IntakeWriter._prepare_batch`); returns each
     one's result or IntakeError, and (position, result, user) of those added."""
     # each report matched early against the earlier ones of the batch, by position in `early`
@@ -328,7 +332,7 @@ def _add_batch(session: Session, matcher, batch: list[_Item], early: dict, refus
             user = item.user
             result = prepare(session, item.sub, item.channel, matcher=matcher, user=user,
                              idempotency_key=key, evidence_dir=item.evidence_dir,
-                             matches=matches, cases=cases, checked=n in early)
+                             matches=matches, cases=cases, checked=n in early, rows=rows)
         except IntakeError as exc:
             outcomes.append(exc)
             continue
