@@ -12,10 +12,10 @@ A batch is matched against the claim index before its first insert (so another p
 writer can write meanwhile), each report also against the batch's earlier ones
 (`ClaimMatcher.pairwise`), so that two reports of one claim in one batch join one case; then
 its new cases are flushed once and its reports inserted as rows in one statement
-(`intake.insert_rows`). The index learns of the batch only once
-it is committed. A batch that fails as a whole (a database error, another process winning an
-`Idempotency-Key` race) is retried one report per transaction, so a single bad report costs
-the others nothing and each gets its own answer.
+(`intake.insert_rows`). The index learns of the batch only once it is committed. A batch that
+fails as a whole (a database error, another process winning an `Idempotency-Key` race) is
+retried one report per transaction, so a single bad report costs the others nothing and each
+gets its own answer.
 """
 
 from __future__ import annotations
