@@ -772,7 +772,7 @@ class ClaimMatcher:
         scratch = self._scratch
         scratch[idx] = wq * self.idf_[idx]
         try:
-            scores[:] = self.rows_.dot(gids, scratch)
+            scores[:] = self.rows_.rows(gids) @ scratch
         finally:
             scratch[idx] = 0.0
         return scores / self.norms_[gids]

@@ -65,28 +65,13 @@ class RowStore:
         """The rows `gids`, in that order."""
         return self.matrix()[np.asarray(gids, dtype=np.int64)]
 
-    def dot(self, gids: np.ndarray, vector: np.ndarray) -> np.ndarray:
-        """`rows(gids) @ vector` (float64), without building the matrix of those rows.
-
-        For the few dozen rows a query scores, scipy's row selection and product cost about
-        ten times the arithmetic in their checks and dtype choices; gathering the rows'
-        values straight from the store's arrays costs a handful of numpy calls. Products and
-        sums are taken in float64 (scipy sums float32 rows in float32): the scores differ from
-        scipy's in the last digits of float32 at most."""
-        gids = np.asarray(gids, dtype=np.int64)
-        starts = self._indptr[gids]
-        lens = self._indptr[gids + 1] - starts
-        total = int(lens.sum())
-        if total == 0:
-            return np.zeros(len(gids), dtype=np.float64)
-        # positions of the rows' values, row after row: starts[i], starts[i] + 1, ...
-        pos = np.arange(total) + np.repeat(starts - (np.cumsum(lens) - lens), lens)
-        products = self._data[pos].astype(np.float64) * vector[self._indices[pos]]
-        return np.bincount(np.repeat(np.arange(len(gids)), lens), weights=products, minlength=len(gids))
-
     def dot_range(self, start: int, stop: int, vector: np.ndarray) -> np.ndarray:
-        """`dot(arange(start, stop), vector)`: rows stored one after another need no gather of
-        their positions (the buffer of recent rows, scored in full at every query)."""
+        """`rows(arange(start, stop)) @ vector` in float64, for rows stored one after another
+        (the buffer of recent rows, scored in full at every query): read straight from the
+        store's arrays, without building a matrix of them (scipy's checks cost as much as the
+        product for a few dozen rows). Scattered rows go through `rows` (scipy's row selection
+        and product in C beat gathering them in numpy: 53 against 68 µs for 40 rows of 150
+        values, 0.6 against 5.6 ms for 1,500)."""
         a, b = int(self._indptr[start]), int(self._indptr[stop])
         if a == b:
             return np.zeros(stop - start, dtype=np.float64)
