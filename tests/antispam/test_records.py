@@ -263,6 +263,23 @@ def test_times_from_the_first_day_or_epoch_scan_alike(tmp_path):
     assert scan(wide).numbers.filter(pl.col("number") == "0912345678")["days_active"].to_list() == [3]
 
 
+def test_a_value_the_typed_table_cannot_hold_is_refused(tmp_path):
+    # A Parquet duration beyond 4-byte seconds fails the typed table's cast: the scan
+    # refuses the file with an InputError naming it and the column (not a DuckDB error).
+    p = tmp_path / "big.parquet"
+    pq.write_table(pa.table({
+        "a_number": ["0912345678"] * 3, "b_number": ["0987654321"] * 3,
+        "start_time": pa.array([1767546000, 1767546060, 1767546120], pa.int64()),
+        "kind": ["voice"] * 3, "duration_s": pa.array([3, 2**40, 5], pa.int64())}), p)
+    con = rec.connect()
+    try:
+        with pytest.raises(rec.InputError) as e:
+            rec.load_records(con, p)
+    finally:
+        con.close()
+    assert e.value.path == str(p) and "duration_s" in str(e.value)
+
+
 def test_fast_ids_equal_the_round_trip():
     # `fast_id_sql` tells most mobiles without the round trip through text; on every text
     # that DuckDB's cast reads as an integer (exponents, hex, binary, "_", ".", signs,

@@ -593,28 +593,27 @@ def load_records(con: duckdb.DuckDBPyConnection, path: str | Path, name: str = "
         src.t_base = _time_base(con, src)
     except duckdb.Error as exc:
         raise InputError(src.path, _first_line(exc)) from None
+    _create_checked(con, src, name)
+    return _load_checked(con, src, name)
+
+
+def _create_checked(con: duckdb.DuckDBPyConnection, src: Source, name: str) -> None:
+    """Create the typed table `name`. When that fails, the rows are checked as
+    `open_records` checks them, which raises the InputError that names the line or row
+    of a bad one; if every row is good, the times were not bounded by the file's
+    statistics (t is then kept as epoch seconds), or the error is DuckDB's own."""
     try:
         _create_typed(con, src, name)
     except duckdb.Error as exc:
         _check_records(con, src)  # names the line or row when it can
-        if src.t_base:
-            # Not a bad row: times that the statistics did not bound (t as epoch seconds).
-            src.t_base = 0
-            return _load_checked(con, src, name)
-        raise InputError(src.path, _first_line(exc)) from None
-    return _load_checked(con, src, name, created=True)
-
-
-def _load_checked(con: duckdb.DuckDBPyConnection, src: Source, name: str,
-                  created: bool = False) -> Source:
-    """The rest of `load_records`: the checks of the typed table `name` (created first
-    unless `created`)."""
-    if not created:
-        try:
-            _create_typed(con, src, name)
-        except duckdb.Error as exc:
-            _check_records(con, src)
+        if not src.t_base:
             raise InputError(src.path, _first_line(exc)) from None
+        src.t_base = 0
+        _create_checked(con, src, name)
+
+
+def _load_checked(con: duckdb.DuckDBPyConnection, src: Source, name: str) -> Source:
+    """The rest of `load_records`: the checks of the typed table `name`."""
     base = src.t_base
     # One pass, per day (a few groups: the records per day come with the checks).
     got = con.execute(
