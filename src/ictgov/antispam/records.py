@@ -510,20 +510,29 @@ def id_sql(expr: str, src: Source) -> str:
 
 
 def operator_sql(expr: str, src: Source) -> str:
-    """The operator (text) of `expr`, the `op` of the table of `load_records`."""
+    """The operator (text) of `expr`, the `op` of the table of `load_records` (NULL for
+    NO_OPERATOR, a position past the list's end)."""
     if src.operators is None:
         return expr
     return f"list_extract([{', '.join(map(_quote, src.operators))}]::VARCHAR[], {expr})"
 
 
+# The `op` of a record without an operator when `op` is a position (`_operators`): greater
+# than every position, so that the least `op` of a number's records is its least operator
+# name, as the least text would be; `operator_sql` reads it as NULL. Never NULL, so that
+# equal least and greatest `op` mean one operator (`cdr.out_in_sql`).
+NO_OPERATOR = 255
+
+
 def _operators(con: duckdb.DuckDBPyConnection, src: Source) -> list[str] | None:
     """A Parquet file's few operator names, sorted (so that the least position is the least
-    name): the table then keeps a one-byte position instead of the text on every row."""
+    name): the table then keeps a one-byte position instead of the text on every row (and
+    NO_OPERATOR where there is none)."""
     if src.fmt != "parquet" or not src.has("operator"):
         return None
     names = con.execute(f"SELECT DISTINCT CAST({src.col('operator')} AS VARCHAR) AS o "
-                        f"FROM {src.relation} WHERE o IS NOT NULL LIMIT 256").fetchall()
-    return sorted(r[0] for r in names) if len(names) < 256 else None
+                        f"FROM {src.relation} WHERE o IS NOT NULL LIMIT {NO_OPERATOR}").fetchall()
+    return sorted(r[0] for r in names) if len(names) < NO_OPERATOR else None
 
 
 def _typed_sql(src: Source) -> str:
@@ -532,7 +541,8 @@ def _typed_sql(src: Source) -> str:
     kind = _kind_expr(src)
     op = f"CAST({src.col('operator')} AS VARCHAR)" if src.has("operator") else "CAST(NULL AS VARCHAR)"
     if src.operators is not None:
-        op = f"CAST(list_position([{', '.join(map(_quote, src.operators))}]::VARCHAR[], {op}) AS UTINYINT)"
+        op = (f"CAST(coalesce(list_position([{', '.join(map(_quote, src.operators))}]::VARCHAR[], "
+              f"{op}), {NO_OPERATOR}) AS UTINYINT)")
     ids, values = [], []
     for x, col, text in (("a", "a_number", a), ("b", "b_number", b)):
         if src.type(col) in _INTEGER_TYPES:
