@@ -200,6 +200,8 @@ def test_groupings_in_parts_give_the_same_result(simulated, tmp_path, monkeypatc
     counts = [(d, 10) for d in range(9)] + [(9, 5)]
     monkeypatch.setattr(cdr, "ROWS_PER_PART", 25)
     assert cdr.day_parts(counts, 95) == [(0, 1), (2, 3), (4, 5), (6, 7), (8, 9)]
+    assert cdr.day_parts(counts, 95, 2) == [(0, 4), (5, 9)]
+    assert cdr.day_parts(counts, 95, 4) is None
     monkeypatch.setattr(cdr, "ROWS_PER_PART", 5)
     assert cdr.day_parts(counts, 95) == [(d, d) for d in range(10)]
     assert cdr.day_parts([(3, 95)], 95) is None
