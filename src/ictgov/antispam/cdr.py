@@ -172,7 +172,7 @@ def day_features_sql(th: Thresholds, first_day: int, src: rec.Source,
                      recipients: bool = False, join_parts: Parts = None) -> list[str]:
     """Statements that leave the table `day_scored` (per number id and day: score and
     flagged; the features, the criteria met and the reasons are computed again for the
-    rows shown only, by `features_sql` with keys, in PER_NUMBER_SQL and FLAGGED_DAYS_SQL)
+    rows shown only, by `features_sql` with keys, in SHOWN_ROWS_SQL)
     from the tables of `out_in_sql` and `_recs` (and the view `subscribers`), and the view
     `day_features` (every number-day's features). The work of each day is done in the
     `parts` of `day_parts`, the gaps' windows and the joins of the day features in the
@@ -249,7 +249,7 @@ def day_features_sql(th: Thresholds, first_day: int, src: rec.Source,
                ON r.a = o.number AND r.d = o.d"""] if recipients else []),
         "DROP TABLE _recs",
         # Only the scores are kept: the features, the criteria met and the reasons are
-        # computed again for the rows shown (`PER_NUMBER_SQL`, `FLAGGED_DAYS_SQL`).
+        # computed again for the rows shown (`SHOWN_ROWS_SQL`).
         f"""CREATE OR REPLACE TEMP TABLE day_scored AS
             SELECT number, d, score, {th.flagged_sql("score")} AS flagged
             FROM (SELECT *, {th.score_sql()} AS score
@@ -423,14 +423,17 @@ SHOWN_SQL = """
           FROM day_scored s JOIN ranks r ON r.score = s.score
           GROUP BY s.number)"""
 
-# The rows shown, their features computed again (`features_sql` with the keys `_shown`);
-# sorted by number in Polars (DuckDB's sort of a query's result runs on one thread).
-PER_NUMBER_SQL = """
+# The rows shown: each number's worst day (`_shown`) and every flagged number-day, their
+# features computed again (`features_sql` with SHOWN_KEYS) in one query, which the scan
+# parts in Polars (`worst`: the number's row of the CSV; `flagged`: a row of the days).
+SHOWN_KEYS = "(SELECT number, d FROM _shown UNION SELECT number, d FROM day_scored WHERE flagged)"
+SHOWN_ROWS_SQL = """
     SELECT {number} AS number, {flagged} AS flagged, score, {reasons} AS reasons,
-           make_date(1970, 1, 1) + d AS day, days_active, days_flagged, operator, {features}
+           make_date(1970, 1, 1) + d AS day, days_active, days_flagged, operator, {features},
+           days_active IS NOT NULL AS worst
     FROM (SELECT *, {score} AS score
           FROM (SELECT f.*, s.days_active, s.days_flagged, {met}
-                FROM ({shown}) f JOIN _shown s ON s.number = f.number AND s.d = f.d))"""
+                FROM ({shown}) f LEFT JOIN _shown s ON s.number = f.number AND s.d = f.d))"""
 
 # Whom each flagged number called or texted on its flagged days, first contacted first.
 RECIPIENTS_SQL = """
@@ -440,13 +443,6 @@ RECIPIENTS_SQL = """
                ON r.a = f.number AND r.d = f.d
           GROUP BY r.a, r.b)
     GROUP BY a"""
-
-FLAGGED_DAYS_SQL = """
-    SELECT {number} AS number, make_date(1970, 1, 1) + d AS day, score, {reasons} AS reasons,
-           operator, {features}
-    FROM (SELECT *, {score} AS score FROM (SELECT *, {met} FROM ({shown})))
-    ORDER BY d, 1"""
-
 
 def scan_duckdb(records: str | Path, subscribers: str | Path | None = None,
                 thresholds: Thresholds | None = None, *,
@@ -485,15 +481,14 @@ def scan_duckdb(records: str | Path, subscribers: str | Path | None = None,
                "met": ", ".join(f"{sql} AS {name}" for name, sql in th.met_columns()) or "TRUE AS met_none"}
         with_subs = subscribers is not None
         con.execute(SHOWN_SQL.format(last=int(src.last_day)))
-        numbers = pl.from_arrow(con.sql(PER_NUMBER_SQL.format(
+        rows = pl.from_arrow(con.sql(SHOWN_ROWS_SQL.format(
             number=rec.number_sql("number", src), flagged=th.flagged_sql("score"),
-            shown=features_sql(th, src.first_day, src, with_subs, keys="_shown"),
-            **fmt)).to_arrow_table()).sort("number")  # byte order, as DuckDB's ORDER BY
-        days = pl.from_arrow(con.sql(FLAGGED_DAYS_SQL.format(
-            number=rec.number_sql("number", src),
-            shown=features_sql(th, src.first_day, src, with_subs,
-                               keys="(SELECT number, d FROM day_scored WHERE flagged)"),
+            shown=features_sql(th, src.first_day, src, with_subs, keys=SHOWN_KEYS),
             **fmt)).to_arrow_table())
+        # Sorted in Polars, in byte order as DuckDB's ORDER BY (whose sort of a query's
+        # result runs on one thread): the numbers by number, the days by day and number.
+        numbers = rows.filter(pl.col("worst")).select(OUTPUT_COLUMNS).sort("number")
+        days = rows.filter(pl.col("flagged")).select(DAY_COLUMNS).sort(["day", "number"])
         sample = {}
         if recipients > 0:
             sample = dict(con.sql(RECIPIENTS_SQL.format(
