@@ -218,6 +218,27 @@ def test_integer_numbers_scan_as_their_text(tmp_path):
     assert set(got.numbers["number"]) == {"0912345678", "0987654321", "0389123456", "123"}
 
 
+def test_ids_beyond_four_bytes_scan_as_written(tmp_path):
+    # The typed table keeps ids in 4 bytes until spellings are mapped; "0" + digits whose
+    # value does not fit ("05123456789", "04987654321": no national form) is then mapped
+    # like any other spelling and scans as written, from text or from an integer column.
+    t0 = 1767574800
+    texts = ["05123456789", "0912345678", "05123456789", "0987654321", "04987654321"]
+    ints = [5123456789, 912345678, 5123456789, 987654321, 4987654321]
+    common = {"start_time": pa.array([t0 + 60 * k for k in range(5)], pa.int64()),
+              "kind": ["voice", "voice", "voice", "sms", "voice"],
+              "duration_s": pa.array([5, 3, 0, 0, 9], pa.int32())}
+    as_text, as_int = tmp_path / "text.parquet", tmp_path / "int.parquet"
+    pq.write_table(pa.table({"a_number": texts, "b_number": texts[1:] + texts[:1], **common}), as_text)
+    pq.write_table(pa.table({"a_number": pa.array(ints, pa.int64()),
+                             "b_number": pa.array(ints[1:] + ints[:1], pa.int64()), **common}), as_int)
+    got = scan(as_text)
+    assert got.numbers.select("number", "calls_out", "recipients", "calls_in").rows() == [
+        ("04987654321", 1, 1, 0), ("05123456789", 2, 2, 2), ("0912345678", 1, 1, 1),
+        ("0987654321", 0, 1, 1)]
+    assert scan(as_int).numbers.equals(got.numbers)
+
+
 def test_national_ids_by_range_equal_the_national_form_pattern():
     # The scan tells ids in national form by their integer ranges (no text made); that
     # must agree with CANONICAL_RE on "0" + digits at every edge of those ranges.
@@ -261,6 +282,23 @@ def test_times_from_the_first_day_or_epoch_scan_alike(tmp_path):
     assert got.numbers.equals(want.numbers) and got.days.equals(want.days)
     assert got.first_day == want.first_day and got.last_day == want.last_day
     assert scan(wide).numbers.filter(pl.col("number") == "0912345678")["days_active"].to_list() == [3]
+
+
+def test_a_value_the_typed_table_cannot_hold_is_refused(tmp_path):
+    # A Parquet duration beyond 4-byte seconds fails the typed table's cast: the scan
+    # refuses the file with an InputError naming it and the column (not a DuckDB error).
+    p = tmp_path / "big.parquet"
+    pq.write_table(pa.table({
+        "a_number": ["0912345678"] * 3, "b_number": ["0987654321"] * 3,
+        "start_time": pa.array([1767546000, 1767546060, 1767546120], pa.int64()),
+        "kind": ["voice"] * 3, "duration_s": pa.array([3, 2**40, 5], pa.int64())}), p)
+    con = rec.connect()
+    try:
+        with pytest.raises(rec.InputError) as e:
+            rec.load_records(con, p)
+    finally:
+        con.close()
+    assert e.value.path == str(p) and "duration_s" in str(e.value)
 
 
 def test_fast_ids_equal_the_round_trip():

@@ -200,9 +200,35 @@ def test_groupings_in_parts_give_the_same_result(simulated, tmp_path, monkeypatc
     counts = [(d, 10) for d in range(9)] + [(9, 5)]
     monkeypatch.setattr(cdr, "ROWS_PER_PART", 25)
     assert cdr.day_parts(counts, 95) == [(0, 1), (2, 3), (4, 5), (6, 7), (8, 9)]
+    assert cdr.day_parts(counts, 95, 2) == [(0, 4), (5, 9)]
+    assert cdr.day_parts(counts, 95, 4) is None
     monkeypatch.setattr(cdr, "ROWS_PER_PART", 5)
     assert cdr.day_parts(counts, 95) == [(d, d) for d in range(10)]
     assert cdr.day_parts([(3, 95)], 95) is None
+
+
+def test_number_days_under_several_operators(tmp_path):
+    # A number-day's operator is the least operator name of its records, and its recipients
+    # are counted once each even when the records of one recipient name several operators
+    # (or none): Parquet (operators kept as positions, grouped with the triples) and CSV
+    # (operators as text) give the same result.
+    import pyarrow as pa
+
+    x, y, z = "0912000000", "0987000000", "0933000000"
+    rows = [(x, R[0], "viettel"), (x, R[0], "mobifone"), (x, R[1], None), (x, R[2], "viettel"),
+            (x, R[2], "viettel"), (y, R[0], None), (z, R[0], "viettel"), (z, R[1], "viettel")]
+    t0 = 1767582000  # 2026-01-05 10:00 Vietnam time
+    cols = {"a_number": [r[0] for r in rows], "b_number": [r[1] for r in rows],
+            "start_time": pa.array([t0 + 60 * k for k in range(len(rows))], pa.int64()),
+            "kind": ["voice"] * len(rows), "duration_s": pa.array([30] * len(rows), pa.int32()),
+            "operator": [r[2] for r in rows]}
+    parquet, text = tmp_path / "ops.parquet", tmp_path / "ops.csv"
+    pq.write_table(pa.table(cols), parquet)
+    pl.DataFrame({k: list(v.to_pylist() if hasattr(v, "to_pylist") else v) for k, v in cols.items()}).write_csv(text)
+    got, want = scan(parquet), scan(text)
+    assert got.numbers.equals(want.numbers)
+    shown = {r["number"]: (r["recipients"], r["operator"]) for r in got.numbers.iter_rows(named=True)}
+    assert shown == {x: (3, "mobifone"), y: (1, None), z: (2, "viettel")}
 
 
 def test_simulation_is_deterministic(tmp_path):

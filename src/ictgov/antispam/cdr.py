@@ -40,6 +40,10 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+# The scan hands its rows to Polars through Arrow: imported with the module rather than
+# by DuckDB's first `to_arrow_table()` inside a scan (0.15 s, one thread, in every
+# process's first scan).
+import pyarrow  # noqa: F401
 
 from ictgov.antispam import records as rec
 from ictgov.antispam.rules import FEATURES, Thresholds, load_thresholds
@@ -165,13 +169,14 @@ def features_sql(th: Thresholds, first_day: int, src: rec.Source, with_subscribe
 
 def day_features_sql(th: Thresholds, first_day: int, src: rec.Source,
                      with_subscribers: bool, parts: Parts = None,
-                     recipients: bool = False) -> list[str]:
+                     recipients: bool = False, join_parts: Parts = None) -> list[str]:
     """Statements that leave the table `day_scored` (per number id and day: score and
     flagged; the features, the criteria met and the reasons are computed again for the
-    rows shown only, by `features_sql` with keys, in PER_NUMBER_SQL and FLAGGED_DAYS_SQL)
+    rows shown only, by `features_sql` with keys, in SHOWN_ROWS_SQL)
     from the tables of `out_in_sql` and `_recs` (and the view `subscribers`), and the view
     `day_features` (every number-day's features). The work of each day is done in the
-    `parts` of `day_parts`. The records (`_recs`) are dropped before the scores are kept,
+    `parts` of `day_parts`, the gaps' windows and the joins of the day features in the
+    coarser `join_parts` (see JOIN_PART_FACTOR). The records (`_recs`) are dropped before the scores are kept,
     to make room for them; with `recipients`, those of the number-days that may be flagged
     are kept first, in `_recs_busy`, for RECIPIENTS_SQL."""
     j = _judged_sql(th, first_day)
@@ -194,7 +199,7 @@ def day_features_sql(th: Thresholds, first_day: int, src: rec.Source,
                   FROM _recs r SEMI JOIN (SELECT number, d FROM judged WHERE j_calls AND {{part:d}}) k
                        ON r.a = k.number AND r.d = k.d
                   WHERE NOT r.sms AND {{part:r.d}})
-            GROUP BY number, d""", parts),
+            GROUP BY number, d""", join_parts),
         """CREATE OR REPLACE TEMP TABLE new_numbers AS
             SELECT DISTINCT number FROM judged WHERE j_new""",
         # For each pair (x, y) with x a judged number: y is a new recipient of x on day d
@@ -236,7 +241,7 @@ def day_features_sql(th: Thresholds, first_day: int, src: rec.Source,
             GROUP BY s.number, s.d""",
         # A view: read once, by day_scored (the bench reads it again to compare).
         "CREATE OR REPLACE TEMP VIEW day_features AS "
-        + features_sql(th, first_day, src, with_subscribers, parts),
+        + features_sql(th, first_day, src, with_subscribers, join_parts),
         *([f"""CREATE OR REPLACE TEMP TABLE _recs_busy AS
                SELECT r.a, r.b, r.t, r.d FROM _recs r
                SEMI JOIN (SELECT number, d FROM out_day
@@ -244,7 +249,7 @@ def day_features_sql(th: Thresholds, first_day: int, src: rec.Source,
                ON r.a = o.number AND r.d = o.d"""] if recipients else []),
         "DROP TABLE _recs",
         # Only the scores are kept: the features, the criteria met and the reasons are
-        # computed again for the rows shown (`PER_NUMBER_SQL`, `FLAGGED_DAYS_SQL`).
+        # computed again for the rows shown (`SHOWN_ROWS_SQL`).
         f"""CREATE OR REPLACE TEMP TABLE day_scored AS
             SELECT number, d, score, {th.flagged_sql("score")} AS flagged
             FROM (SELECT *, {th.score_sql()} AS score
@@ -254,30 +259,36 @@ def day_features_sql(th: Thresholds, first_day: int, src: rec.Source,
 
 # Records per part of the work done day by day (see `day_parts`).
 ROWS_PER_PART = 2_000_000
+# The gaps' windows and the joins of the day features are done in parts of this many times
+# ROWS_PER_PART records: their tables are a few per number and day, not per record, and a
+# part more is a window or five joins more to plan and run (at 10 M records, 2 parts
+# instead of 8: about 0.1 s less of CPU and of planning).
+JOIN_PART_FACTOR = 4
 
 # Parts of the records: (first day, last day) of each, or None for all records at once.
 Parts = list[tuple[int, int]] | None
 
 
-def day_parts(day_counts: list[tuple[int, int]], rows: int) -> Parts:
+def day_parts(day_counts: list[tuple[int, int]], rows: int, factor: int = 1) -> Parts:
     """The records' days (`day_counts`: (day, records) in order of day) in parts of whole
-    days, consecutive, of at most ROWS_PER_PART records each where days allow (a day of more
-    records is a part of its own); None when all the records fit in one part.
+    days, consecutive, of at most `factor` times ROWS_PER_PART records each where days allow
+    (a day of more records is a part of its own); None when all the records fit in one part.
 
     Every feature but the new recipients is a number's on one day, so the groupings with
-    many groups (the triples, the counts per number and day, the templates) and the joins
-    of the day features are done part by part: the tables of one part are smaller (their
+    many groups (the triples, the counts per number and day, the templates), and in coarser
+    parts (`factor`) the joins of the day features, are done part by part: the tables of one part are smaller (their
     hash tables fit the processor's caches better; the triples of one part are dropped
     before the next part's are made, so that they never all take memory at once), and a
     part reads only its days' records when the file is in time order, as operators' records
     are (DuckDB skips the row groups of other days)."""
-    if rows <= ROWS_PER_PART:
+    limit = ROWS_PER_PART * factor
+    if rows <= limit:
         return None
     parts: list[tuple[int, int]] = []
     lo = hi = None
     n = 0
     for d, c in day_counts:
-        if lo is not None and n + c > ROWS_PER_PART:
+        if lo is not None and n + c > limit:
             parts.append((lo, hi))
             lo, n = None, 0
         if lo is None:
@@ -324,24 +335,37 @@ def _field(p: str, k: int) -> str:
     return f"CAST({shifted} & {_FIELD - 1} AS INTEGER)" if k < 3 else f"CAST({shifted} AS INTEGER)"
 
 
-def out_in_sql(th: Thresholds, parts: Parts = None, rows: int = 0) -> list[str]:
+def out_in_sql(th: Thresholds, parts: Parts = None, rows: int = 0,
+               op_key: bool = False) -> list[str]:
     """The passes over every record that group by many keys, part by part (`day_parts`):
     (caller, callee, day) triples (for the distinct recipients and the counts received; a
     triple table is smaller than the records: people call the same people), carrying the
     counts that the caller's day needs, which are then summed from the triples rather than
     grouped again from the records. The counts travel packed in one column (`_packed`)
-    when `rows` allows. A part's triples are dropped before the next part's are made."""
+    when `rows` allows. A part's triples are dropped before the next part's are made.
+
+    The operator of a number-day is the least `op` of its records. With `op_key` (`op`
+    never NULL: a position, `records.NO_OPERATOR` for none) the triples are grouped by op
+    too, which costs less than a min() over every record (about a seventh of the
+    grouping); a triple then gives one row per operator of its records, so the distinct
+    recipients are the rows counted only where the least and greatest `op` of the
+    number-day are equal; elsewhere `recipients` is left NULL for RECIPIENTS_FIX_SQL
+    (a number-day whose records name several operators: rare)."""
+    op_agg = "" if op_key else ", min(op) AS op"
+    op_group = ", op" if op_key else ""
+    recipients = ("CASE WHEN min(op) = max(op) THEN CAST(count(*) AS INTEGER) END" if op_key
+                  else "CAST(count(*) AS INTEGER)")
     if rows > PACKED_ROWS:
         counts = (f"count(*) AS n, count(*) FILTER (WHERE sms) AS sms, "
                   f"count(*) FILTER (WHERE NOT sms AND dur < {th.short_call_s}) AS short, "
                   f"count(h) FILTER (WHERE sms) AS hashed")
-        out = """SELECT a AS number, d,
+        out = f"""SELECT a AS number, d,
                      CAST(sum(n - sms) AS BIGINT) AS calls_out,
                      CAST(sum(sms) AS BIGINT) AS sms_out,
                      CAST(sum(short) AS BIGINT) AS short_calls,
                      CAST(sum(hashed) AS BIGINT) AS sms_hashed,
                      min(op) AS op,
-                     count(*) AS recipients
+                     {recipients} AS recipients
                   FROM tri GROUP BY a, d"""
         received = ("SELECT b AS number, d, CAST(sum(n - sms) AS BIGINT) AS calls_in, "
                     "CAST(sum(sms) AS BIGINT) AS sms_in FROM tri GROUP BY b, d")
@@ -350,18 +374,37 @@ def out_in_sql(th: Thresholds, parts: Parts = None, rows: int = 0) -> list[str]:
         n, sms, short, hashed = (_field("p", k) for k in range(4))
         out = (f"SELECT number, d, {n} - {sms} AS calls_out, {sms} AS sms_out, "
                f"{short} AS short_calls, {hashed} AS sms_hashed, op, recipients FROM ("
-               "SELECT a AS number, d, sum(p) AS p, min(op) AS op, CAST(count(*) AS INTEGER) AS recipients "
+               f"SELECT a AS number, d, sum(p) AS p, min(op) AS op, {recipients} AS recipients "
                "FROM tri GROUP BY a, d)")
         received = (f"SELECT number, d, {n} - {sms} AS calls_in, {sms} AS sms_in FROM ("
                     "SELECT b AS number, d, sum(p) AS p FROM tri GROUP BY b, d)")
     stmts = []
     for k, part in enumerate(parts or [None]):
         where = "TRUE" if part is None else f"d BETWEEN {part[0]} AND {part[1]}"
-        stmts.append(f"CREATE OR REPLACE TEMP TABLE tri AS SELECT a, b, d, {counts}, min(op) AS op "
-                     f"FROM _recs WHERE {where} GROUP BY a, b, d")
+        stmts.append(f"CREATE OR REPLACE TEMP TABLE tri AS SELECT a, b, d{op_group}, {counts}{op_agg} "
+                     f"FROM _recs WHERE {where} GROUP BY a, b, d{op_group}")
         into = ("CREATE OR REPLACE TEMP TABLE {} AS" if k == 0 else "INSERT INTO {}").format
         stmts += [f"{into('out_day')} {out}", f"{into('in_day')} {received}"]
     return stmts + ["DROP TABLE tri"]
+
+
+# The distinct recipients of the number-days that `out_in_sql` with op_key left NULL.
+RECIPIENTS_FIX_SQL = """
+    UPDATE out_day SET recipients = x.recipients
+    FROM (SELECT r.a, r.d, CAST(count(DISTINCT r.b) AS INTEGER) AS recipients
+          FROM _recs r SEMI JOIN (SELECT number, d FROM out_day WHERE recipients IS NULL) k
+               ON r.a = k.number AND r.d = k.d
+          GROUP BY r.a, r.d) x
+    WHERE out_day.number = x.a AND out_day.d = x.d"""
+
+
+def out_in(con: duckdb.DuckDBPyConnection, th: Thresholds, parts: Parts, src: rec.Source) -> None:
+    """Make `out_day` and `in_day` from the table of `load_records` (`out_in_sql`)."""
+    op_key = src.operators is not None  # op is then a position, never NULL
+    for stmt in out_in_sql(th, parts, src.rows, op_key):
+        con.execute(stmt)
+    if op_key and con.execute("SELECT count(*) FROM out_day WHERE recipients IS NULL").fetchall()[0][0]:
+        con.execute(RECIPIENTS_FIX_SQL)
 
 
 # Each number's worst day: flagged first, then the highest score, then the earliest. The
@@ -380,14 +423,17 @@ SHOWN_SQL = """
           FROM day_scored s JOIN ranks r ON r.score = s.score
           GROUP BY s.number)"""
 
-# The rows shown, their features computed again (`features_sql` with the keys `_shown`);
-# sorted by number in Polars (DuckDB's sort of a query's result runs on one thread).
-PER_NUMBER_SQL = """
+# The rows shown: each number's worst day (`_shown`) and every flagged number-day, their
+# features computed again (`features_sql` with SHOWN_KEYS) in one query, which the scan
+# parts in Polars (`worst`: the number's row of the CSV; `flagged`: a row of the days).
+SHOWN_KEYS = "(SELECT number, d FROM _shown UNION SELECT number, d FROM day_scored WHERE flagged)"
+SHOWN_ROWS_SQL = """
     SELECT {number} AS number, {flagged} AS flagged, score, {reasons} AS reasons,
-           make_date(1970, 1, 1) + d AS day, days_active, days_flagged, operator, {features}
+           make_date(1970, 1, 1) + d AS day, days_active, days_flagged, operator, {features},
+           days_active IS NOT NULL AS worst
     FROM (SELECT *, {score} AS score
           FROM (SELECT f.*, s.days_active, s.days_flagged, {met}
-                FROM ({shown}) f JOIN _shown s ON s.number = f.number AND s.d = f.d))"""
+                FROM ({shown}) f LEFT JOIN _shown s ON s.number = f.number AND s.d = f.d))"""
 
 # Whom each flagged number called or texted on its flagged days, first contacted first.
 RECIPIENTS_SQL = """
@@ -397,13 +443,6 @@ RECIPIENTS_SQL = """
                ON r.a = f.number AND r.d = f.d
           GROUP BY r.a, r.b)
     GROUP BY a"""
-
-FLAGGED_DAYS_SQL = """
-    SELECT {number} AS number, make_date(1970, 1, 1) + d AS day, score, {reasons} AS reasons,
-           operator, {features}
-    FROM (SELECT *, {score} AS score FROM (SELECT *, {met} FROM ({shown})))
-    ORDER BY d, 1"""
-
 
 def scan_duckdb(records: str | Path, subscribers: str | Path | None = None,
                 thresholds: Thresholds | None = None, *,
@@ -424,8 +463,7 @@ def scan_duckdb(records: str | Path, subscribers: str | Path | None = None,
         if src.rows == 0:
             return _empty(th, "duckdb", started)
         parts = day_parts(src.day_counts, src.rows)
-        for stmt in out_in_sql(th, parts, src.rows):
-            con.execute(stmt)
+        out_in(con, th, parts, src)
         # Numbers are taken as written until they are seen not to be in national form:
         # for an operator's feed (already national) that costs nothing; otherwise the
         # spellings are mapped and the first tables computed again.
@@ -433,25 +471,24 @@ def scan_duckdb(records: str | Path, subscribers: str | Path | None = None,
             n_odd = rec.id_numbers(con, src)
             if n_odd:
                 notes.append(f"{n_odd} number spellings were put in national form")
-            for stmt in out_in_sql(th, parts, src.rows):
-                con.execute(stmt)
+            out_in(con, th, parts, src)
         for stmt in day_features_sql(th, src.first_day, src, subscribers is not None, parts,
-                                     recipients > 0):
+                                     recipients > 0,
+                                     day_parts(src.day_counts, src.rows, JOIN_PART_FACTOR)):
             con.execute(stmt)
         feats = ", ".join(FEATURES)
         fmt = {"features": feats, "reasons": th.reasons_sql(), "score": th.score_sql(),
                "met": ", ".join(f"{sql} AS {name}" for name, sql in th.met_columns()) or "TRUE AS met_none"}
         with_subs = subscribers is not None
         con.execute(SHOWN_SQL.format(last=int(src.last_day)))
-        numbers = pl.from_arrow(con.sql(PER_NUMBER_SQL.format(
+        rows = pl.from_arrow(con.sql(SHOWN_ROWS_SQL.format(
             number=rec.number_sql("number", src), flagged=th.flagged_sql("score"),
-            shown=features_sql(th, src.first_day, src, with_subs, keys="_shown"),
-            **fmt)).to_arrow_table()).sort("number")  # byte order, as DuckDB's ORDER BY
-        days = pl.from_arrow(con.sql(FLAGGED_DAYS_SQL.format(
-            number=rec.number_sql("number", src),
-            shown=features_sql(th, src.first_day, src, with_subs,
-                               keys="(SELECT number, d FROM day_scored WHERE flagged)"),
+            shown=features_sql(th, src.first_day, src, with_subs, keys=SHOWN_KEYS),
             **fmt)).to_arrow_table())
+        # Sorted in Polars, in byte order as DuckDB's ORDER BY (whose sort of a query's
+        # result runs on one thread): the numbers by number, the days by day and number.
+        numbers = rows.filter(pl.col("worst")).select(OUTPUT_COLUMNS).sort("number")
+        days = rows.filter(pl.col("flagged")).select(DAY_COLUMNS).sort(["day", "number"])
         sample = {}
         if recipients > 0:
             sample = dict(con.sql(RECIPIENTS_SQL.format(

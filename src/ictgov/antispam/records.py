@@ -476,7 +476,7 @@ def national_id_sql(x: str) -> str:
             f"OR {x} BETWEEN 700000000 AND 999999999 OR {x} BETWEEN 2000000000 AND 2999999999)")
 
 
-def fast_id_sql(raw: str, value: str) -> str:
+def fast_id_sql(raw: str, value: str, narrow: bool = False) -> str:
     """The id of a number written `raw`, given `value` = TRY_CAST(raw AS BIGINT): NULL
     unless "0" || value gives `raw` back exactly.
 
@@ -486,10 +486,14 @@ def fast_id_sql(raw: str, value: str) -> str:
     "00000001e8": a value that ends in 00; other characters, "_", ".", spaces, leave fewer
     digits than bytes; "0x..." does not start with "0" and a digit). Values ending in 00
     and every other length are checked by the round trip (tested against it,
-    `test_fast_ids_equal_the_round_trip`)."""
+    `test_fast_ids_equal_the_round_trip`).
+
+    `narrow`: the id as a 4-byte UINTEGER (see `_typed_sql`), NULL when it does not fit."""
+    fast, other = ((f"CAST({value} AS UINTEGER)", f"TRY_CAST({value} AS UINTEGER)") if narrow
+                   else (value, value))
     return (f"CASE WHEN strlen({raw}) = 10 AND {raw} >= '00' AND {raw} < '0:' "
-            f"AND {value} BETWEEN 100000000 AND 999999999 AND {value} % 100 <> 0 THEN {value} "
-            f"WHEN '0' || CAST({value} AS VARCHAR) = {raw} THEN {value} END")
+            f"AND {value} BETWEEN 100000000 AND 999999999 AND {value} % 100 <> 0 THEN {fast} "
+            f"WHEN '0' || CAST({value} AS VARCHAR) = {raw} THEN {other} END")
 
 
 def number_sql(expr: str, src: Source) -> str:
@@ -510,29 +514,47 @@ def id_sql(expr: str, src: Source) -> str:
 
 
 def operator_sql(expr: str, src: Source) -> str:
-    """The operator (text) of `expr`, the `op` of the table of `load_records`."""
+    """The operator (text) of `expr`, the `op` of the table of `load_records` (NULL for
+    NO_OPERATOR, a position past the list's end)."""
     if src.operators is None:
         return expr
     return f"list_extract([{', '.join(map(_quote, src.operators))}]::VARCHAR[], {expr})"
 
 
+# The `op` of a record without an operator when `op` is a position (`_operators`): greater
+# than every position, so that the least `op` of a number's records is its least operator
+# name, as the least text would be; `operator_sql` reads it as NULL. Never NULL, so that
+# equal least and greatest `op` mean one operator (`cdr.out_in_sql`).
+NO_OPERATOR = 255
+
+
 def _operators(con: duckdb.DuckDBPyConnection, src: Source) -> list[str] | None:
     """A Parquet file's few operator names, sorted (so that the least position is the least
-    name): the table then keeps a one-byte position instead of the text on every row."""
+    name): the table then keeps a position (a 4-byte integer) instead of the text on every
+    row (and NO_OPERATOR where there is none)."""
     if src.fmt != "parquet" or not src.has("operator"):
         return None
     names = con.execute(f"SELECT DISTINCT CAST({src.col('operator')} AS VARCHAR) AS o "
-                        f"FROM {src.relation} WHERE o IS NOT NULL LIMIT 256").fetchall()
-    return sorted(r[0] for r in names) if len(names) < 256 else None
+                        f"FROM {src.relation} WHERE o IS NOT NULL LIMIT {NO_OPERATOR}").fetchall()
+    return sorted(r[0] for r in names) if len(names) < NO_OPERATOR else None
 
 
 def _typed_sql(src: Source) -> str:
+    """SELECT of the typed table of `load_records`. Its columns are 4 bytes wide where they
+    can be (DuckDB appends and scans them for less: a 1-byte column costs about as much to
+    append as a 4-byte one costs twice, 0.08 s against 0.03 s per 10 M values, and a
+    4-byte id half an 8-byte one): the ids as UINTEGER until spellings are mapped (national
+    forms are below 3 000 000 000; an id that does not fit is NULL, as an unmapped
+    spelling, and `id_numbers` then makes the table again with BIGINT ids, negative ones
+    included), `op` as INTEGER."""
     a, b = _number_expr(src, "a_number"), _number_expr(src, "b_number")
     t = _time_expr(src, "start_time")
     kind = _kind_expr(src)
+    narrow = not src.mapped
     op = f"CAST({src.col('operator')} AS VARCHAR)" if src.has("operator") else "CAST(NULL AS VARCHAR)"
     if src.operators is not None:
-        op = f"CAST(list_position([{', '.join(map(_quote, src.operators))}]::VARCHAR[], {op}) AS UTINYINT)"
+        op = (f"CAST(coalesce(list_position([{', '.join(map(_quote, src.operators))}]::VARCHAR[], "
+              f"{op}), {NO_OPERATOR}) AS INTEGER)")
     ids, values = [], []
     for x, col, text in (("a", "a_number", a), ("b", "b_number", b)):
         if src.type(col) in _INTEGER_TYPES:
@@ -540,11 +562,12 @@ def _typed_sql(src: Source) -> str:
             # writes it (no text made and read back); other integers are written as their
             # digits, which "0" + any id does not give back: NULL, as through the text.
             c = src.col(col)
-            values.append(f"CASE WHEN {c} {_LOST_ZERO} THEN CAST({c} AS BIGINT) END")
+            values.append(f"CASE WHEN {c} {_LOST_ZERO} THEN "
+                          f"{'TRY_CAST' if narrow else 'CAST'}({c} AS {'UINTEGER' if narrow else 'BIGINT'}) END")
             fast = f"_v{x}"
         else:
             values.append(f"TRY_CAST({text} AS BIGINT)")
-            fast = fast_id_sql(f"_r{x}", f"_v{x}")
+            fast = fast_id_sql(f"_r{x}", f"_v{x}", narrow)
         ids.append(f"coalesce((SELECT m._id FROM _number_ids m WHERE m._raw = _r{x}), {fast})"
                    if src.mapped else fast)
     # t: 4 bytes from the first day's midnight when the file's times allow (`_time_base`).
@@ -593,28 +616,27 @@ def load_records(con: duckdb.DuckDBPyConnection, path: str | Path, name: str = "
         src.t_base = _time_base(con, src)
     except duckdb.Error as exc:
         raise InputError(src.path, _first_line(exc)) from None
+    _create_checked(con, src, name)
+    return _load_checked(con, src, name)
+
+
+def _create_checked(con: duckdb.DuckDBPyConnection, src: Source, name: str) -> None:
+    """Create the typed table `name`. When that fails, the rows are checked as
+    `open_records` checks them, which raises the InputError that names the line or row
+    of a bad one; if every row is good, the times were not bounded by the file's
+    statistics (t is then kept as epoch seconds), or the error is DuckDB's own."""
     try:
         _create_typed(con, src, name)
     except duckdb.Error as exc:
         _check_records(con, src)  # names the line or row when it can
-        if src.t_base:
-            # Not a bad row: times that the statistics did not bound (t as epoch seconds).
-            src.t_base = 0
-            return _load_checked(con, src, name)
-        raise InputError(src.path, _first_line(exc)) from None
-    return _load_checked(con, src, name, created=True)
-
-
-def _load_checked(con: duckdb.DuckDBPyConnection, src: Source, name: str,
-                  created: bool = False) -> Source:
-    """The rest of `load_records`: the checks of the typed table `name` (created first
-    unless `created`)."""
-    if not created:
-        try:
-            _create_typed(con, src, name)
-        except duckdb.Error as exc:
-            _check_records(con, src)
+        if not src.t_base:
             raise InputError(src.path, _first_line(exc)) from None
+        src.t_base = 0
+        _create_checked(con, src, name)
+
+
+def _load_checked(con: duckdb.DuckDBPyConnection, src: Source, name: str) -> Source:
+    """The rest of `load_records`: the checks of the typed table `name`."""
     base = src.t_base
     # One pass, per day (a few groups: the records per day come with the checks).
     got = con.execute(
