@@ -136,7 +136,8 @@ def measure_intake(reports: int = 3000, concurrency: int = 16, seed: int = 11, w
             "ratio": (len(receipts) / elapsed) / (len(base_lat) / base_elapsed),
             "server_cpu_ms": None if cpu0 is None else (cpu1 - cpu0) * 1000 / max(len(receipts), 1),
             # /metrics answers from one worker process: the mean is that of all only with one
-            "mean_batch": (batches1[0] - batches0[0]) / max(batches1[1] - batches0[1], 1) if workers == 1 else None}
+            "mean_batch": ((batches1[0] - batches0[0]) / max(batches1[1] - batches0[1], 1)
+                           if workers == 1 else None)}
 
 
 def print_intake(r: dict) -> bool:

@@ -176,8 +176,8 @@ def day_features_sql(th: Thresholds, first_day: int, src: rec.Source,
     from the tables of `out_in_sql` and `_recs` (and the view `subscribers`), and the view
     `day_features` (every number-day's features). The work of each day is done in the
     `parts` of `day_parts`, the gaps' windows and the joins of the day features in the
-    coarser `join_parts` (see JOIN_PART_FACTOR). The records (`_recs`) are dropped before the scores are kept,
-    to make room for them; with `recipients`, those of the number-days that may be flagged
+    coarser `join_parts` (see JOIN_PART_FACTOR). The records (`_recs`) are dropped before the
+    scores are kept, to make room for them; with `recipients`, those of the number-days that may be flagged
     are kept first, in `_recs_busy`, for RECIPIENTS_SQL."""
     j = _judged_sql(th, first_day)
     met = ", ".join(f"{sql} AS {name}" for name, sql in th.met_columns()) or "TRUE AS met_none"
@@ -276,11 +276,11 @@ def day_parts(day_counts: list[tuple[int, int]], rows: int, factor: int = 1) -> 
 
     Every feature but the new recipients is a number's on one day, so the groupings with
     many groups (the triples, the counts per number and day, the templates), and in coarser
-    parts (`factor`) the joins of the day features, are done part by part: the tables of one part are smaller (their
-    hash tables fit the processor's caches better; the triples of one part are dropped
-    before the next part's are made, so that they never all take memory at once), and a
-    part reads only its days' records when the file is in time order, as operators' records
-    are (DuckDB skips the row groups of other days)."""
+    parts (`factor`) the joins of the day features, are done part by part: the tables of one
+    part are smaller (their hash tables fit the processor's caches better; the triples of one
+    part are dropped before the next part's are made, so that they never all take memory at
+    once), and a part reads only its days' records when the file is in time order, as
+    operators' records are (DuckDB skips the row groups of other days)."""
     limit = ROWS_PER_PART * factor
     if rows <= limit:
         return None

@@ -388,7 +388,8 @@ def prepare(
     if rows is not None and not sub.files:
         report = RowReport(id=None, **values)
         rows.append((report, case))
-        return SubmitResult(report, case, decision, score, verdict, target=target, method=method, urls=urls)
+        return SubmitResult(report, case, decision, score, verdict, target=target, method=method,
+                            urls=urls)
     report = Report(case=case, **values)
     session.add(report)
     for f in sub.files:
@@ -406,8 +407,8 @@ def insert_rows(session: Session, rows: list[tuple[RowReport, Case]]) -> None:
     returned rows is not the order of the values on every backend)."""
     if not rows:
         return
-    session.execute(insert(Report), [{**{k: v for k, v in vars(r).items() if k != "id"}, "case_id": case.id}
-                                     for r, case in rows])
+    session.execute(insert(Report), [
+        {**{k: v for k, v in vars(r).items() if k != "id"}, "case_id": case.id} for r, case in rows])
     ids = dict(session.execute(select(Report.receipt, Report.id)
                                .where(Report.receipt.in_([r.receipt for r, _ in rows]))).all())
     for r, _ in rows:
@@ -424,8 +425,8 @@ def finish(session: Session, results: list[tuple[SubmitResult, Any]], *, matcher
         if r.decision == "suggest" and r.target is not None:
             suggestions.append({"report_id": r.report.id, "case_id": r.target.id, "score": r.score,
                                 "method": r.method})
-        by_user.setdefault(getattr(user, "id", None), (user, []))[1].append(
-            (r.report.receipt, {"channel": r.report.channel, "case": r.case.id, "decision": r.decision}))
+        after = {"channel": r.report.channel, "case": r.case.id, "decision": r.decision}
+        by_user.setdefault(getattr(user, "id", None), (user, []))[1].append((r.report.receipt, after))
         items.append((r.report.id, r.case.id, r.report.text, r.urls, r.verdict))
     if suggestions:
         session.execute(insert(Suggestion), suggestions)

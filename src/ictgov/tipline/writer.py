@@ -69,7 +69,8 @@ IDLE_SECONDS = 5.0
 
 # Reports per transaction: how well the group commit works (a steady load far from
 # MAX_BATCH in small batches means each report pays a commit of its own).
-BATCH_REPORTS = Histogram("ictgov_tipline_intake_batch_reports", "Reports stored per intake transaction",
+BATCH_REPORTS = Histogram("ictgov_tipline_intake_batch_reports",
+                          "Reports stored per intake transaction",
                           buckets=(1, 2, 4, 8, 12, 16, 24, 32, 48, 64))
 
 
@@ -122,7 +123,8 @@ class IntakeWriter:
     """One per web app (so per database): `await writer.submit(...)` stores a report."""
 
     def __init__(self, sessions: sessionmaker[Session], max_batch: int = MAX_BATCH,
-                 idle_seconds: float = IDLE_SECONDS, gather_seconds: float = GATHER_SECONDS) -> None:
+                 idle_seconds: float = IDLE_SECONDS,
+                 gather_seconds: float = GATHER_SECONDS) -> None:
         self._sessions, self.max_batch, self.idle_seconds = sessions, max_batch, idle_seconds
         self.gather_seconds = gather_seconds
         self._coming = 0  # requests on their way (Arrival)

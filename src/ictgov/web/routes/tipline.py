@@ -109,9 +109,9 @@ async def api_submit(
     if channel not in PARTNER_CHANNELS:
         return field_errors_response({"channel": f"must be one of {', '.join(PARTNER_CHANNELS)}"})
     try:
-        result = await writer_for(request.app).submit(Submission(**fields), channel, user=user,
-                                                      idempotency_key=idempotency_key,
-                                                      arrival=getattr(request.state, "intake_arrival", None))
+        result = await writer_for(request.app).submit(
+            Submission(**fields), channel, user=user, idempotency_key=idempotency_key,
+            arrival=getattr(request.state, "intake_arrival", None))
     except IntakeError as exc:
         return field_errors_response(exc.errors)
     except NotStored:
@@ -121,8 +121,8 @@ async def api_submit(
     return JSONResponse(out.model_dump(), status_code=201 if result.created else 200)
 
 
-router.add_api_route("/api/tipline/reports", api_submit, methods=["POST"], response_model=ReceiptOut,
-                     status_code=201, route_class_override=_IntakeRoute)
+router.add_api_route("/api/tipline/reports", api_submit, methods=["POST"],
+                     response_model=ReceiptOut, status_code=201, route_class_override=_IntakeRoute)
 
 
 @router.get("/api/tipline/reports/{receipt}", dependencies=[require("tipline.report")])
