@@ -186,10 +186,7 @@ def test_the_writer_waits_for_reports_announced_on_their_way_and_only_for_them(e
 
 def test_reporters_answered_by_a_batch_are_waited_for_while_they_are_expected_back(
         engine, monkeypatch, fresh_index):
-    from ictgov.tipline import writer as writer_module
-
-    writer = IntakeWriter(session_factory(engine), gather_seconds=30.0)
-    monkeypatch.setattr(writer_module, "RETURN_SECONDS", 30.0)
+    writer = IntakeWriter(session_factory(engine), gather_seconds=30.0, return_seconds=30.0)
 
     async def back_again():
         await _together(writer, monkeypatch, [(Submission(text=CLAIM), "r-1"), (Submission(text=OTHER), "r-2")])
@@ -205,9 +202,8 @@ def test_reporters_answered_by_a_batch_are_waited_for_while_they_are_expected_ba
     assert asyncio.run(back_again())
     assert writer.batches == 2  # r-3 and r-4 in one transaction
 
-    # Past RETURN_SECONDS no one is expected back: a report is stored at once.
-    monkeypatch.setattr(writer_module, "RETURN_SECONDS", 0.05)
-    writer = IntakeWriter(session_factory(engine), gather_seconds=30.0)
+    # Past `return_seconds` no one is expected back: a report is stored at once.
+    writer = IntakeWriter(session_factory(engine), gather_seconds=30.0, return_seconds=0.05)
 
     async def later():
         await _together(writer, monkeypatch, [(Submission(text=CLAIM + " lần nữa"), "r-5"),

@@ -195,14 +195,20 @@ def test_oversized_json_body_is_refused_before_it_is_read(client, engine, make_u
 def test_refused_partner_requests_are_not_awaited_by_the_intake_writer(client, engine, make_user):
     from ictgov.tipline.writer import writer_for
 
+    def transactions() -> float:
+        for line in client.get("/metrics").text.splitlines():
+            if line.startswith("ictgov_tipline_intake_batch_reports_count "):
+                return float(line.split()[1])
+        raise AssertionError("the intake's batch histogram is missing from /metrics")
+
     h = {"Authorization": f"Bearer {token_for(engine, make_user)}"}
+    before = transactions()
     assert client.post("/api/tipline/reports", json={"text": CLAIM}, headers=h).status_code == 201
+    # the report's transaction is counted for the operators
+    assert transactions() == before + 1
     assert client.post("/api/tipline/reports", json={"text": CLAIM, "category": "gossip"}, headers=h).status_code == 422
     assert client.post("/api/tipline/reports", json={"text": CLAIM, "channel": "fax"}, headers=h).status_code == 422
     assert client.post("/api/tipline/reports", content=b"{not json", headers=h).status_code == 422
     assert client.post("/api/tipline/reports", json={"text": CLAIM}).status_code in (401, 403)
     # each request was announced to the writer as it started; none is still awaited
     assert writer_for(client.app)._coming == 0
-    # and the intake's batches are counted for the operators
-    metrics = client.get("/metrics").text
-    assert "ictgov_tipline_intake_batch_reports_count" in metrics

@@ -13,9 +13,9 @@ import os
 import re
 import secrets
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from datetime import datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import insert, select

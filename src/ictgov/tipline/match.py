@@ -27,8 +27,9 @@ measures how often.
 Index layout: postings live in immutable segments (CSC, like Lucene segments); the rows, for
 exact scoring, in one growing CSR matrix (`ictgov.tipline.rows.RowStore`). `add` appends to a
 small buffer of recent rows that is scanned by brute force; a full buffer becomes a segment,
-and segments of the same size class merge (factor 4), so an add costs amortised O(log n) and never refits everything. `add_many` builds one segment in bulk. `remove` marks a
-row dead (it is skipped at once; its space is kept until the matcher is rebuilt).
+and segments of the same size class merge (factor 4), so an add costs amortised O(log n) and
+never refits everything. `add_many` builds one segment in bulk. `remove` marks a row dead (it
+is skipped at once; its space is kept until the matcher is rebuilt).
 
 IDF is a snapshot: document frequencies are counted on every add/remove, and the weights (and
 the stored rows' norms) are refreshed when the collection has grown or shrunk by
@@ -54,6 +55,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -764,28 +766,31 @@ class ClaimMatcher:
         norm = float(np.sqrt(np.dot(w, w))) or 1.0
         return idx, (w / norm)
 
-    def _cosine_rows(self, gids: np.ndarray, idx: np.ndarray, wq: np.ndarray) -> np.ndarray:
-        """Exact cosine of the query with stored rows `gids`."""
-        scores = np.zeros(len(gids), dtype=np.float64)
-        if len(gids) == 0:
-            return scores
+    @contextmanager
+    def _dense_query(self, idx: np.ndarray, wq: np.ndarray):
+        """The query as a dense vector over all features (weights times idf, so that a product
+        with stored tf rows divided by their norms is the cosine), in a scratch array that is
+        zero again afterwards."""
         scratch = self._scratch
         scratch[idx] = wq * self.idf_[idx]
         try:
-            scores[:] = self.rows_.rows(gids) @ scratch
+            yield scratch
         finally:
             scratch[idx] = 0.0
+
+    def _cosine_rows(self, gids: np.ndarray, idx: np.ndarray, wq: np.ndarray) -> np.ndarray:
+        """Exact cosine of the query with stored rows `gids`."""
+        if len(gids) == 0:
+            return np.zeros(0, dtype=np.float64)
+        with self._dense_query(idx, wq) as q:
+            scores = np.asarray(self.rows_.rows(gids) @ q, dtype=np.float64)
         return scores / self.norms_[gids]
 
     def _cosine_buffer(self, idx: np.ndarray, wq: np.ndarray) -> np.ndarray:
         """Exact cosine of the query with every row of the buffer (the last rows of the store)."""
         start, stop = self.buffer_start_, len(self.rows_)
-        scratch = self._scratch
-        scratch[idx] = wq * self.idf_[idx]
-        try:
-            scores = self.rows_.dot_range(start, stop, scratch)
-        finally:
-            scratch[idx] = 0.0
+        with self._dense_query(idx, wq) as q:
+            scores = self.rows_.dot_range(start, stop, q)
         return scores / self.norms_[start:stop]
 
     def _prefix_candidates(self, idx: np.ndarray, wq: np.ndarray, theta: float,
@@ -1027,20 +1032,16 @@ class ClaimMatcher:
                 found[g] = self._match_obj(g, 1.0, "exact")
             counts = self.vectorizer_.counts([query.folded])
             idx, wq = self._query_vector(counts.indices, counts.data)
-            scratch = self._scratch
-            scratch[idx] = wq * self.idf_[idx]
-            try:
-                n = len(self.rows_)
-                s = (self.rows_.matrix() @ scratch) / self.norms_[:n]
-                s[~self.alive_[:n]] = -1.0
-                top = np.flatnonzero(s >= theta0)
-                if len(top) > 4 * k + len(found):
-                    top = top[np.argpartition(-s[top], 4 * k + len(found))[: 4 * k + len(found)]]
-                for g in top.tolist():
-                    if g not in found:
-                        found[g] = self._match_obj(g, float(s[g]), "similar")
-            finally:
-                scratch[idx] = 0.0
+            n = len(self.rows_)
+            with self._dense_query(idx, wq) as q:
+                s = (self.rows_.matrix() @ q) / self.norms_[:n]
+            s[~self.alive_[:n]] = -1.0
+            top = np.flatnonzero(s >= theta0)
+            if len(top) > 4 * k + len(found):
+                top = top[np.argpartition(-s[top], 4 * k + len(found))[: 4 * k + len(found)]]
+            for g in top.tolist():
+                if g not in found:
+                    found[g] = self._match_obj(g, float(s[g]), "similar")
         return sorted(found.values(), key=_rank)[:k]
 
     @_locked

@@ -123,10 +123,10 @@ class IntakeWriter:
     """One per web app (so per database): `await writer.submit(...)` stores a report."""
 
     def __init__(self, sessions: sessionmaker[Session], max_batch: int = MAX_BATCH,
-                 idle_seconds: float = IDLE_SECONDS,
-                 gather_seconds: float = GATHER_SECONDS) -> None:
+                 idle_seconds: float = IDLE_SECONDS, gather_seconds: float = GATHER_SECONDS,
+                 return_seconds: float = RETURN_SECONDS) -> None:
         self._sessions, self.max_batch, self.idle_seconds = sessions, max_batch, idle_seconds
-        self.gather_seconds = gather_seconds
+        self.gather_seconds, self.return_seconds = gather_seconds, return_seconds
         self._coming = 0  # requests on their way (Arrival)
         # reporters answered by the last batch who have not sent again, until when expected
         self._returning, self._returning_until = 0, 0.0
@@ -197,7 +197,7 @@ class IntakeWriter:
         receipts). Each batch costs a commit, a look at what other processes stored and the
         fixed costs of matching: at 8 a batch about a fifth more CPU per report than at 16.
         So the writer waits, `gather_seconds` at most, while requests are announced
-        (`expect`) or reporters answered by the last batch, within `RETURN_SECONDS`, have not
+        (`expect`) or reporters answered by the last batch, within `return_seconds`, have not
         sent again; as PostgreSQL's commit_delay waits only while commit_siblings are active.
         With neither it does not wait at all, and while it waits the web thread has the
         interpreter to itself for the requests it waits for."""
@@ -265,7 +265,8 @@ class IntakeWriter:
         self.batches += 1
         BATCH_REPORTS.observe(len(batch))
         with self._lock:
-            self._returning, self._returning_until = len(batch), time.monotonic() + RETURN_SECONDS
+            self._returning = len(batch)
+            self._returning_until = time.monotonic() + self.return_seconds
         _answer(batch, answers)
 
     @staticmethod
