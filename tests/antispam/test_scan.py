@@ -124,6 +124,30 @@ def test_shared_templates(tmp_path):
     assert got[senders[1]]["template_share"] == 1.0
 
 
+def test_sms_without_a_template_key_are_not_counted_as_hashed(tmp_path):
+    # The triples' counts fit one BIGINT without a hashed-SMS field only when every SMS
+    # carries a template key or none does (`cdr.counts64`); a file with both counts them
+    # apart: 3 of X's 6 SMS are hashed (fewer than min_template_sms = 5: no template share),
+    # 5 of Y's 6 are.
+    from ictgov.antispam import cdr, records
+
+    x, y = "0913000001", "0913000002"
+    rows = [(x, f"09140000{j:02d}", f"2026-01-05T09:00:{j:02d}", "sms", 0, "TPL" if j < 3 else "")
+            for j in range(6)]
+    rows += [(y, f"09150000{j:02d}", f"2026-01-05T09:01:{j:02d}", "sms", 0, "TPL" if j < 5 else "")
+             for j in range(6)]
+    p = tmp_path / "mixed.csv"
+    with open(p, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["a_number", "b_number", "start_time", "kind", "duration_s", "content_hash"])
+        w.writerows(rows)
+    src = records.load_records(records.connect(), p)
+    assert src.hashed_sms == "some" and cdr.counts64(src) is None
+    got = {r["number"]: r for r in scan(p).numbers.to_dicts()}
+    assert got[x]["template_share"] is None and got[x]["template_senders"] is None
+    assert got[y]["template_senders"] == 2 and got[y]["template_share"] == 0.0
+
+
 # -- detection quality on simulated traffic ----------------------------------------------------
 
 
@@ -174,7 +198,8 @@ def test_detection_quality_without_subscriber_file(simulated):
 def test_groupings_in_parts_give_the_same_result(simulated, tmp_path, monkeypatch):
     # Big files are worked through in parts of whole days (`cdr.day_parts`), and a triple's
     # counts travel packed in one integer unless the file is too big for that
-    # (`cdr.PACKED_ROWS`): every way gives the very same result, numbers without a national
+    # (`cdr.PACKED_ROWS`; in a BIGINT when its days are small, `cdr.PACKED64_DAY_ROWS`):
+    # every way gives the very same result, numbers without a national
     # form (negative ids) and the subscriber file included.
     from ictgov.antispam import cdr
 
@@ -188,11 +213,14 @@ def test_groupings_in_parts_give_the_same_result(simulated, tmp_path, monkeypatc
                                  (with_names, None)):
         whole = scan(records, subscribers, recipients=5)
         assert cdr.day_parts([], whole.rows) is None
-        for rows_per_part, packed_rows in ((whole.rows // 3, cdr.PACKED_ROWS), (1, cdr.PACKED_ROWS),
-                                           (1, 0), (cdr.ROWS_PER_PART, 0)):
-            # 3 or 4 parts, then one part per day; then counts not packed
+        for rows_per_part, packed_rows, packed64 in ((whole.rows // 3, cdr.PACKED_ROWS, 0),
+                                                     (1, cdr.PACKED_ROWS, cdr.PACKED64_DAY_ROWS),
+                                                     (1, 0, 0), (cdr.ROWS_PER_PART, 0, 0)):
+            # 3 or 4 parts, counts in a HUGEINT; one part per day, in a BIGINT (the scan's
+            # default for these files); then counts not packed
             monkeypatch.setattr(cdr, "ROWS_PER_PART", rows_per_part)
             monkeypatch.setattr(cdr, "PACKED_ROWS", packed_rows)
+            monkeypatch.setattr(cdr, "PACKED64_DAY_ROWS", packed64)
             parts = scan(records, subscribers, recipients=5)
             assert parts.numbers.equals(whole.numbers) and parts.days.equals(whole.days)
             assert parts.recipients == whole.recipients

@@ -327,6 +327,35 @@ def _packed(th: Thresholds) -> str:
             f"WHEN dur < {th.short_call_s} THEN {short} ELSE {one} END")
 
 
+# With at most this many records on any one day, a triple's counts (each at most the
+# records of its day) fit 21 bits: records (bits 0-20), SMS (21-41) and short calls (42-62)
+# in one BIGINT, whose sum costs less than a HUGEINT's (about a tenth of the triples'
+# grouping). The hashed SMS then need no field of their own when the file's SMS all carry
+# a template key or none does (`records.Source.hashed_sms`): they are the SMS, or none.
+PACKED64_DAY_ROWS = 2**21 - 1
+_FIELD64 = 2**21
+
+
+def _packed64(th: Thresholds) -> str:
+    return (f"CASE WHEN sms THEN {1 + _FIELD64} WHEN dur < {th.short_call_s} THEN {1 + _FIELD64**2} "
+            f"ELSE 1 END")
+
+
+def _field64(p: str, k: int) -> str:
+    """The k-th count (0: records, 1: SMS, 2: short calls) of `_packed64` sums `p`."""
+    shifted = f"({p} >> {21 * k})" if k else p
+    return f"CAST({shifted} & {_FIELD64 - 1} AS INTEGER)"
+
+
+def counts64(src: rec.Source) -> str | None:
+    """Whether the triples' counts fit `_packed64` for this file: the hashed SMS' count then
+    ("sms" or "zero"), else None."""
+    busiest = max((c for _, c in src.day_counts), default=0)
+    if busiest > PACKED64_DAY_ROWS:
+        return None
+    return {"all": "sms", "none": "zero"}.get(src.hashed_sms)
+
+
 def _field(p: str, k: int) -> str:
     """The k-th count (0: records, 1: SMS, 2: short calls, 3: hashed SMS) of packed `p`, as a
     4-byte integer (each is below 2**31): the tables of counts per number and day take
@@ -336,13 +365,14 @@ def _field(p: str, k: int) -> str:
 
 
 def out_in_sql(th: Thresholds, parts: Parts = None, rows: int = 0,
-               op_key: bool = False) -> list[str]:
+               op_key: bool = False, hashed64: str | None = None) -> list[str]:
     """The passes over every record that group by many keys, part by part (`day_parts`):
     (caller, callee, day) triples (for the distinct recipients and the counts received; a
     triple table is smaller than the records: people call the same people), carrying the
     counts that the caller's day needs, which are then summed from the triples rather than
     grouped again from the records. The counts travel packed in one column (`_packed`)
-    when `rows` allows. A part's triples are dropped before the next part's are made.
+    when `rows` allows, in a BIGINT (`_packed64`) when `hashed64` says what the hashed
+    SMS are (`counts64`). A part's triples are dropped before the next part's are made.
 
     The operator of a number-day is the least `op` of its records. With `op_key` (`op`
     never NULL: a position, `records.NO_OPERATOR` for none) the triples are grouped by op
@@ -369,6 +399,16 @@ def out_in_sql(th: Thresholds, parts: Parts = None, rows: int = 0,
                   FROM tri GROUP BY a, d"""
         received = ("SELECT b AS number, d, CAST(sum(n - sms) AS BIGINT) AS calls_in, "
                     "CAST(sum(sms) AS BIGINT) AS sms_in FROM tri GROUP BY b, d")
+    elif hashed64:
+        counts = f"CAST(sum({_packed64(th)}) AS BIGINT) AS p"
+        n, sms, short = (_field64("p", k) for k in range(3))
+        hashed = sms if hashed64 == "sms" else "0"
+        out = (f"SELECT number, d, {n} - {sms} AS calls_out, {sms} AS sms_out, "
+               f"{short} AS short_calls, {hashed} AS sms_hashed, op, recipients FROM ("
+               f"SELECT a AS number, d, CAST(sum(p) AS BIGINT) AS p, min(op) AS op, "
+               f"{recipients} AS recipients FROM tri GROUP BY a, d)")
+        received = (f"SELECT number, d, {n} - {sms} AS calls_in, {sms} AS sms_in FROM ("
+                    "SELECT b AS number, d, CAST(sum(p) AS BIGINT) AS p FROM tri GROUP BY b, d)")
     else:
         counts = f"sum({_packed(th)}) AS p"
         n, sms, short, hashed = (_field("p", k) for k in range(4))
@@ -401,7 +441,7 @@ RECIPIENTS_FIX_SQL = """
 def out_in(con: duckdb.DuckDBPyConnection, th: Thresholds, parts: Parts, src: rec.Source) -> None:
     """Make `out_day` and `in_day` from the table of `load_records` (`out_in_sql`)."""
     op_key = src.operators is not None  # op is then a position, never NULL
-    for stmt in out_in_sql(th, parts, src.rows, op_key):
+    for stmt in out_in_sql(th, parts, src.rows, op_key, counts64(src)):
         con.execute(stmt)
     if op_key and con.execute("SELECT count(*) FROM out_day WHERE recipients IS NULL").fetchall()[0][0]:
         con.execute(RECIPIENTS_FIX_SQL)

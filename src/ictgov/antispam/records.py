@@ -114,6 +114,7 @@ class Source:
     named: bool = False            # (id_numbers) some number has no national form: negative ids
     operators: list[str] | None = None  # (load_records) op is a position in this sorted list
     t_base: int = 0                # (load_records) the table's t is epoch seconds minus this
+    hashed_sms: str = "some"       # (load_records) "all" SMS carry a template key, "none", or "some"
 
     def col(self, name: str) -> str:
         return _ident(self.columns[name][0])
@@ -643,9 +644,11 @@ def _load_checked(con: duckdb.DuckDBPyConnection, src: Source, name: str) -> Sou
         f"SELECT d, count(*), count(*) FILTER (WHERE a IS NULL OR b IS NULL), "
         f"count(*) FILTER (WHERE t IS NULL OR t NOT BETWEEN {_MIN_T - base} AND {_MAX_T - base} "
         f"OR sms IS NULL OR dur IS NULL OR dur < 0 OR (sms AND dur <> 0)), min(t), max(t), "
-        f"count(*) FILTER (WHERE NOT {national_id_sql('a')} OR NOT {national_id_sql('b')}) "
+        f"count(*) FILTER (WHERE NOT {national_id_sql('a')} OR NOT {national_id_sql('b')}), "
+        f"count(*) FILTER (WHERE sms AND h IS NULL), count(*) FILTER (WHERE sms AND h IS NOT NULL) "
         f"FROM {name} GROUP BY d").fetchall()
-    src.rows, unmapped, bad, odd = (sum(r[k] for r in got) for k in (1, 2, 3, 6))
+    src.rows, unmapped, bad, odd, plain, hashed = (sum(r[k] for r in got) for k in (1, 2, 3, 6, 7, 8))
+    src.hashed_sms = "all" if not plain else "none" if not hashed else "some"
     t0 = min((r[4] + base for r in got if r[4] is not None), default=None)
     t1 = max((r[5] + base for r in got if r[5] is not None), default=None)
     src.day_counts = sorted((r[0], r[1]) for r in got if r[0] is not None)
@@ -659,6 +662,7 @@ def _load_checked(con: duckdb.DuckDBPyConnection, src: Source, name: str) -> Sou
         _check_records(con, src)
         if exact != src.kind_exact:
             _create_typed(con, src, name)
+            src.hashed_sms = "some"  # counted before the kinds were folded
     src.unmapped = bool(unmapped)
     if src.rows:
         src.first_day, src.last_day = ((x + TZ_OFFSET_S) // 86400 for x in (t0, t1))
