@@ -75,6 +75,28 @@ def test_thresholds_file_overrides_and_flags(tmp_path):
     assert result.days.select("number", "day").rows()[0][0] == X
 
 
+def test_a_criterion_on_recipients_has_them_counted_on_every_day(tmp_path):
+    # Recipients are counted only on busy days unless a criterion reads them
+    # (`cdr.recipients_cut`): then every day's count is there for the score.
+    from ictgov.antispam import cdr
+
+    cfg = tmp_path / "t.yaml"
+    cfg.write_text("flag: {min_volume: 3, min_score: 1.0}\ncriteria:\n"
+                   "  - {id: one_callee, feature: recipients, at_most: 1, weight: 1.0}\n")
+    assert cdr.recipients_cut(load_thresholds(cfg)) == 1
+    assert cdr.recipients_cut(load_thresholds()) == load_thresholds().min_recipients
+    y = "0912000099"
+    p = tmp_path / "few.csv"
+    with open(p, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["a_number", "b_number", "start_time", "kind", "duration_s"])
+        w.writerows([(X, R[0], f"2026-01-05T08:0{k}:00", "voice", 30) for k in range(3)]
+                    + [(y, R[k], f"2026-01-05T09:0{k}:00", "voice", 30) for k in range(3)])
+    got = {r["number"]: r for r in scan(p, config=cfg).numbers.to_dicts()}
+    assert got[X]["flagged"] is True and got[X]["reasons"] == "one_callee (recipients 1 <= 1)"
+    assert got[y]["flagged"] is False and got[y]["recipients"] == 3
+
+
 def test_history_days_hold_back_the_new_recipient_share(tmp_path):
     cfg = tmp_path / "t.yaml"
     cfg.write_text("features: {history_days: 3}\n")

@@ -136,16 +136,20 @@ def features_sql(th: Thresholds, first_day: int, src: rec.Source, with_subscribe
 
     out_day = (f"(SELECT x.* FROM out_day x SEMI JOIN {keys} k ON k.number = x.number AND k.d = x.d)"
                if keys else day_of("out_day"))
+    # The rows shown have every recipient counted (`SHOWN_RECIPIENTS_SQL`); elsewhere they
+    # are counted where they are judged (`recipients_cut`).
+    recipients = "coalesce(o.recipients, sr.recipients)" if keys else "o.recipients"
+    rcp_join = ("\n            LEFT JOIN _shown_rcp sr ON sr.number = o.number AND sr.d = o.d"
+                if keys else "")
     features = f"""SELECT o.number, o.d,
               o.calls_out + o.sms_out AS volume,
-              o.calls_out, o.sms_out, o.recipients,
+              o.calls_out, o.sms_out, {recipients} AS recipients,
               CASE WHEN {j["j_new"]} THEN coalesce(n.new_recipients, 0) END AS new_recipients,
               CASE WHEN {j["j_new"]} THEN CAST(coalesce(n.new_recipients, 0) AS DOUBLE)
                                      / CAST(o.recipients AS DOUBLE) END AS new_recipient_share,
-              coalesce(i.calls_in, 0) AS calls_in,
-              coalesce(i.sms_in, 0) AS sms_in,
+              o.calls_in, o.sms_in,
               CAST(o.calls_out + o.sms_out AS DOUBLE)
-                / CAST(greatest(coalesce(i.calls_in, 0) + coalesce(i.sms_in, 0), 1) AS DOUBLE) AS out_in_ratio,
+                / CAST(greatest(o.calls_in + o.sms_in, 1) AS DOUBLE) AS out_in_ratio,
               CAST(o.sms_out AS DOUBLE) / CAST(o.calls_out + o.sms_out AS DOUBLE) AS sms_share,
               CASE WHEN {j["j_calls"]} THEN o.short_calls END AS short_calls,
               CASE WHEN {j["j_calls"]} THEN CAST(o.short_calls AS DOUBLE) / CAST(o.calls_out AS DOUBLE) END
@@ -159,11 +163,10 @@ def features_sql(th: Thresholds, first_day: int, src: rec.Source, with_subscribe
               {sim_age} AS sim_age_days,
               coalesce({sub_op}, {rec.operator_sql("o.op", src)}) AS operator
             FROM {out_day} o
-            LEFT JOIN {day_of("in_day")} i ON i.number = o.number AND i.d = o.d
             LEFT JOIN {day_of("gaps")} g ON g.number = o.number AND g.d = o.d
             LEFT JOIN {day_of("new_rec")} n ON n.number = o.number AND n.d = o.d
             LEFT JOIN {day_of("tmpl")} tm ON tm.number = o.number AND tm.d = o.d
-            {sub_join}"""
+            {sub_join}{rcp_join}"""
     return features if keys else by_parts(features, parts)
 
 
@@ -176,9 +179,9 @@ def day_features_sql(th: Thresholds, first_day: int, src: rec.Source,
     from the tables of `out_in_sql` and `_recs` (and the view `subscribers`), and the view
     `day_features` (every number-day's features). The work of each day is done in the
     `parts` of `day_parts`, the gaps' windows and the joins of the day features in the
-    coarser `join_parts` (see JOIN_PART_FACTOR). The records (`_recs`) are dropped before the
-    scores are kept, to make room for them; with `recipients`, those of the number-days that may be flagged
-    are kept first, in `_recs_busy`, for RECIPIENTS_SQL."""
+    coarser `join_parts` (see JOIN_PART_FACTOR). The records (`_recs`) are kept for
+    SHOWN_RECIPIENTS_SQL, then dropped by the scan; with `recipients`, those of the
+    number-days that may be flagged are kept first, in `_recs_busy`, for RECIPIENTS_SQL."""
     j = _judged_sql(th, first_day)
     met = ", ".join(f"{sql} AS {name}" for name, sql in th.met_columns()) or "TRUE AS met_none"
     subs = ([f"""CREATE OR REPLACE TEMP TABLE subs AS
@@ -247,7 +250,6 @@ def day_features_sql(th: Thresholds, first_day: int, src: rec.Source,
                SEMI JOIN (SELECT number, d FROM out_day
                           WHERE calls_out + sms_out >= {int(th.min_volume)}) o
                ON r.a = o.number AND r.d = o.d"""] if recipients else []),
-        "DROP TABLE _recs",
         # Only the scores are kept: the features, the criteria met and the reasons are
         # computed again for the rows shown (`SHOWN_ROWS_SQL`).
         f"""CREATE OR REPLACE TEMP TABLE day_scored AS
@@ -364,87 +366,80 @@ def _field(p: str, k: int) -> str:
     return f"CAST({shifted} & {_FIELD - 1} AS INTEGER)" if k < 3 else f"CAST({shifted} AS INTEGER)"
 
 
-def out_in_sql(th: Thresholds, parts: Parts = None, rows: int = 0,
-               op_key: bool = False, hashed64: str | None = None) -> list[str]:
-    """The passes over every record that group by many keys, part by part (`day_parts`):
-    (caller, callee, day) triples (for the distinct recipients and the counts received; a
-    triple table is smaller than the records: people call the same people), carrying the
-    counts that the caller's day needs, which are then summed from the triples rather than
-    grouped again from the records. The counts travel packed in one column (`_packed`)
-    when `rows` allows, in a BIGINT (`_packed64`) when `hashed64` says what the hashed
-    SMS are (`counts64`). A part's triples are dropped before the next part's are made.
+def recipients_cut(th: Thresholds) -> int:
+    """The least volume of a number-day whose distinct recipients `out_in_sql` counts: the
+    new-recipient share is judged only from `min_recipients` recipients (so from that
+    volume), and the rows shown get theirs counted apart (`SHOWN_RECIPIENTS_SQL`); every
+    number-day when a criterion reads `recipients` itself."""
+    reads = any(c.feature == "recipients" for crit in th.criteria for c in (crit.main, *crit.also))
+    return 1 if reads else th.min_recipients
 
-    The operator of a number-day is the least `op` of its records. With `op_key` (`op`
-    never NULL: a position, `records.NO_OPERATOR` for none) the triples are grouped by op
-    too, which costs less than a min() over every record (about a seventh of the
-    grouping); a triple then gives one row per operator of its records, so the distinct
-    recipients are the rows counted only where the least and greatest `op` of the
-    number-day are equal; elsewhere `recipients` is left NULL for RECIPIENTS_FIX_SQL
-    (a number-day whose records name several operators: rare)."""
-    op_agg = "" if op_key else ", min(op) AS op"
-    op_group = ", op" if op_key else ""
-    recipients = ("CASE WHEN min(op) = max(op) THEN CAST(count(*) AS INTEGER) END" if op_key
-                  else "CAST(count(*) AS INTEGER)")
+
+def out_in_sql(th: Thresholds, parts: Parts = None, rows: int = 0,
+               hashed64: str | None = None) -> list[str]:
+    """The passes over every record, part by part (`day_parts`), that make `out_day`: per
+    number and day, the counts made (grouped by caller), received (grouped by callee) and
+    the distinct recipients. Those are counted only on the number-days of `recipients_cut`
+    calls and SMS or more (a third of the number-days and two fifths of the records of
+    ordinary traffic, where the triples (caller, callee, day) of every record cost as much
+    as both other groupings together); elsewhere `recipients` is NULL.
+
+    The counts travel packed in one column (`_packed`) when `rows` allows, in a BIGINT
+    (`_packed64`) when `hashed64` says what the hashed SMS are (`counts64`). The operator
+    of a number-day is the least `op` of its records (`records.NO_OPERATOR`, past the
+    list's end, where none is named)."""
     if rows > PACKED_ROWS:
-        counts = (f"count(*) AS n, count(*) FILTER (WHERE sms) AS sms, "
-                  f"count(*) FILTER (WHERE NOT sms AND dur < {th.short_call_s}) AS short, "
-                  f"count(h) FILTER (WHERE sms) AS hashed")
-        out = f"""SELECT a AS number, d,
-                     CAST(sum(n - sms) AS BIGINT) AS calls_out,
-                     CAST(sum(sms) AS BIGINT) AS sms_out,
-                     CAST(sum(short) AS BIGINT) AS short_calls,
-                     CAST(sum(hashed) AS BIGINT) AS sms_hashed,
-                     min(op) AS op,
-                     {recipients} AS recipients
-                  FROM tri GROUP BY a, d"""
-        received = ("SELECT b AS number, d, CAST(sum(n - sms) AS BIGINT) AS calls_in, "
-                    "CAST(sum(sms) AS BIGINT) AS sms_in FROM tri GROUP BY b, d")
+        made = (f"count(*) AS n, count(*) FILTER (WHERE sms) AS sms, "
+                f"count(*) FILTER (WHERE NOT sms AND dur < {th.short_call_s}) AS short, "
+                f"count(h) FILTER (WHERE sms) AS hashed")
+        n, sms, short, hashed = "n", "sms", "short", "hashed"
+        got = "count(*) AS n, count(*) FILTER (WHERE sms) AS sms"
+        n_in, sms_in = "i.n", "i.sms"
     elif hashed64:
-        counts = f"CAST(sum({_packed64(th)}) AS BIGINT) AS p"
+        made = f"CAST(sum({_packed64(th)}) AS BIGINT) AS p"
         n, sms, short = (_field64("p", k) for k in range(3))
         hashed = sms if hashed64 == "sms" else "0"
-        out = (f"SELECT number, d, {n} - {sms} AS calls_out, {sms} AS sms_out, "
-               f"{short} AS short_calls, {hashed} AS sms_hashed, op, recipients FROM ("
-               f"SELECT a AS number, d, CAST(sum(p) AS BIGINT) AS p, min(op) AS op, "
-               f"{recipients} AS recipients FROM tri GROUP BY a, d)")
-        received = (f"SELECT number, d, {n} - {sms} AS calls_in, {sms} AS sms_in FROM ("
-                    "SELECT b AS number, d, CAST(sum(p) AS BIGINT) AS p FROM tri GROUP BY b, d)")
+        got = f"CAST(sum(CASE WHEN sms THEN {1 + _FIELD64} ELSE 1 END) AS BIGINT) AS p"
+        n_in, sms_in = _field64("i.p", 0), _field64("i.p", 1)
     else:
-        counts = f"sum({_packed(th)}) AS p"
+        made = f"sum({_packed(th)}) AS p"
         n, sms, short, hashed = (_field("p", k) for k in range(4))
-        out = (f"SELECT number, d, {n} - {sms} AS calls_out, {sms} AS sms_out, "
-               f"{short} AS short_calls, {hashed} AS sms_hashed, op, recipients FROM ("
-               f"SELECT a AS number, d, sum(p) AS p, min(op) AS op, {recipients} AS recipients "
-               "FROM tri GROUP BY a, d)")
-        received = (f"SELECT number, d, {n} - {sms} AS calls_in, {sms} AS sms_in FROM ("
-                    "SELECT b AS number, d, sum(p) AS p FROM tri GROUP BY b, d)")
+        # Two 32-bit fields: counts below 2**31 (PACKED_ROWS) keep the BIGINT positive.
+        got = f"CAST(sum(CASE WHEN sms THEN {1 + _FIELD} ELSE 1 END) AS BIGINT) AS p"
+        n_in, sms_in = f"CAST(i.p & {_FIELD - 1} AS INTEGER)", "CAST(i.p >> 32 AS INTEGER)"
+    cut = recipients_cut(th)
     stmts = []
     for k, part in enumerate(parts or [None]):
         where = "TRUE" if part is None else f"d BETWEEN {part[0]} AND {part[1]}"
-        stmts.append(f"CREATE OR REPLACE TEMP TABLE tri AS SELECT a, b, d{op_group}, {counts}{op_agg} "
-                     f"FROM _recs WHERE {where} GROUP BY a, b, d{op_group}")
-        into = ("CREATE OR REPLACE TEMP TABLE {} AS" if k == 0 else "INSERT INTO {}").format
-        stmts += [f"{into('out_day')} {out}", f"{into('in_day')} {received}"]
-    return stmts + ["DROP TABLE tri"]
-
-
-# The distinct recipients of the number-days that `out_in_sql` with op_key left NULL.
-RECIPIENTS_FIX_SQL = """
-    UPDATE out_day SET recipients = x.recipients
-    FROM (SELECT r.a, r.d, CAST(count(DISTINCT r.b) AS INTEGER) AS recipients
-          FROM _recs r SEMI JOIN (SELECT number, d FROM out_day WHERE recipients IS NULL) k
-               ON r.a = k.number AND r.d = k.d
-          GROUP BY r.a, r.d) x
-    WHERE out_day.number = x.a AND out_day.d = x.d"""
+        r_where = "TRUE" if part is None else f"r.d BETWEEN {part[0]} AND {part[1]}"
+        into = "CREATE OR REPLACE TEMP TABLE out_day AS" if k == 0 else "INSERT INTO out_day"
+        stmts += [
+            f"""CREATE OR REPLACE TEMP TABLE _out AS
+                SELECT number, d, {n} - {sms} AS calls_out, {sms} AS sms_out, {short} AS short_calls,
+                       {hashed} AS sms_hashed, op
+                FROM (SELECT a AS number, d, {made}, min(op) AS op FROM _recs WHERE {where} GROUP BY a, d)""",
+            f"CREATE OR REPLACE TEMP TABLE _in AS SELECT b AS number, d, {got} FROM _recs "
+            f"WHERE {where} GROUP BY b, d",
+            f"""CREATE OR REPLACE TEMP TABLE _rcp AS
+                SELECT a AS number, d, CAST(count(*) AS INTEGER) AS recipients
+                FROM (SELECT DISTINCT r.a, r.b, r.d FROM _recs r
+                      SEMI JOIN (SELECT number, d FROM _out WHERE calls_out + sms_out >= {cut}) k
+                           ON r.a = k.number AND r.d = k.d
+                      WHERE {r_where})
+                GROUP BY a, d""",
+            f"""{into}
+                SELECT o.*, r.recipients, coalesce({n_in} - {sms_in}, 0) AS calls_in,
+                       coalesce({sms_in}, 0) AS sms_in
+                FROM _out o LEFT JOIN _in i ON i.number = o.number AND i.d = o.d
+                LEFT JOIN _rcp r ON r.number = o.number AND r.d = o.d""",
+        ]
+    return stmts + ["DROP TABLE _out", "DROP TABLE _in", "DROP TABLE _rcp"]
 
 
 def out_in(con: duckdb.DuckDBPyConnection, th: Thresholds, parts: Parts, src: rec.Source) -> None:
-    """Make `out_day` and `in_day` from the table of `load_records` (`out_in_sql`)."""
-    op_key = src.operators is not None  # op is then a position, never NULL
-    for stmt in out_in_sql(th, parts, src.rows, op_key, counts64(src)):
+    """Make `out_day` from the table of `load_records` (`out_in_sql`)."""
+    for stmt in out_in_sql(th, parts, src.rows, counts64(src)):
         con.execute(stmt)
-    if op_key and con.execute("SELECT count(*) FROM out_day WHERE recipients IS NULL").fetchall()[0][0]:
-        con.execute(RECIPIENTS_FIX_SQL)
 
 
 # Each number's worst day: flagged first, then the highest score, then the earliest. The
@@ -462,6 +457,17 @@ SHOWN_SQL = """
                      + (r.r << 31) + ({last} - s.d)) AS k
           FROM day_scored s JOIN ranks r ON r.score = s.score
           GROUP BY s.number)"""
+
+# The distinct recipients of the rows shown (SHOWN_KEYS) that `out_in_sql` left uncounted
+# (`recipients_cut`): counted from the records before they are dropped.
+SHOWN_RECIPIENTS_SQL = """
+    CREATE OR REPLACE TEMP TABLE _shown_rcp AS
+    SELECT a AS number, d, CAST(count(*) AS INTEGER) AS recipients
+    FROM (SELECT DISTINCT r.a, r.b, r.d
+          FROM _recs r SEMI JOIN (SELECT k.number, k.d FROM {keys} k
+                                  JOIN out_day o ON o.number = k.number AND o.d = k.d
+                                  WHERE o.recipients IS NULL) s ON r.a = s.number AND r.d = s.d)
+    GROUP BY a, d"""
 
 # The rows shown: each number's worst day (`_shown`) and every flagged number-day, their
 # features computed again (`features_sql` with SHOWN_KEYS) in one query, which the scan
@@ -521,6 +527,8 @@ def scan_duckdb(records: str | Path, subscribers: str | Path | None = None,
                "met": ", ".join(f"{sql} AS {name}" for name, sql in th.met_columns()) or "TRUE AS met_none"}
         with_subs = subscribers is not None
         con.execute(SHOWN_SQL.format(last=int(src.last_day)))
+        con.execute(SHOWN_RECIPIENTS_SQL.format(keys=SHOWN_KEYS))
+        con.execute("DROP TABLE _recs")
         rows = pl.from_arrow(con.sql(SHOWN_ROWS_SQL.format(
             number=rec.number_sql("number", src), flagged=th.flagged_sql("score"),
             shown=features_sql(th, src.first_day, src, with_subs, keys=SHOWN_KEYS),

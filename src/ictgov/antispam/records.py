@@ -645,9 +645,10 @@ def _load_checked(con: duckdb.DuckDBPyConnection, src: Source, name: str) -> Sou
         f"count(*) FILTER (WHERE t IS NULL OR t NOT BETWEEN {_MIN_T - base} AND {_MAX_T - base} "
         f"OR sms IS NULL OR dur IS NULL OR dur < 0 OR (sms AND dur <> 0)), min(t), max(t), "
         f"count(*) FILTER (WHERE NOT {national_id_sql('a')} OR NOT {national_id_sql('b')}), "
-        f"count(*) FILTER (WHERE sms AND h IS NULL), count(*) FILTER (WHERE sms AND h IS NOT NULL) "
+        f"bool_or(sms AND h IS NULL), bool_or(sms AND h IS NOT NULL) "
         f"FROM {name} GROUP BY d").fetchall()
-    src.rows, unmapped, bad, odd, plain, hashed = (sum(r[k] for r in got) for k in (1, 2, 3, 6, 7, 8))
+    src.rows, unmapped, bad, odd = (sum(r[k] for r in got) for k in (1, 2, 3, 6))
+    plain, hashed = (any(r[k] for r in got) for k in (7, 8))
     src.hashed_sms = "all" if not plain else "none" if not hashed else "some"
     t0 = min((r[4] + base for r in got if r[4] is not None), default=None)
     t1 = max((r[5] + base for r in got if r[5] is not None), default=None)
