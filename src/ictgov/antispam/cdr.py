@@ -254,7 +254,8 @@ def day_features_sql(th: Thresholds, first_day: int, src: rec.Source,
         # Only the scores are kept: the features, the criteria met and the reasons are
         # computed again for the rows shown (`SHOWN_ROWS_SQL`).
         f"""CREATE OR REPLACE TEMP TABLE day_scored AS
-            SELECT number, d, score, {th.flagged_sql("score")} AS flagged
+            SELECT number, d, score, {th.flagged_sql("score")} AS flagged,
+                   recipients IS NOT NULL AS counted
             FROM (SELECT *, {th.score_sql()} AS score
                   FROM (SELECT *, {met} FROM day_features))""",
     ]
@@ -459,29 +460,36 @@ def out_in(con: duckdb.DuckDBPyConnection, th: Thresholds, parts: Parts, src: re
 # Each number's worst day: flagged first, then the highest score, then the earliest. The
 # order is packed in one BIGINT, so that one max() finds the day (a max() of a STRUCT
 # costs more): flagged in bit 62, the rank of the score among the scan's distinct scores
-# (a few: sums of the criteria's weights) in bits 31-61, the day counted back in 0-30.
+# (a few: sums of the criteria's weights) in bits 31-61, the day counted back in 1-30, and
+# in bit 0 whether its recipients were counted (`recipients_cut`; it orders nothing: one
+# day per number has a given day bit).
 SHOWN_SQL = """
     CREATE OR REPLACE TEMP TABLE _shown AS
     WITH ranks AS (SELECT score, row_number() OVER (ORDER BY score) AS r
                    FROM (SELECT DISTINCT score FROM day_scored))
-    SELECT number, {last} - CAST(k & 2147483647 AS INTEGER) AS d, days_active, days_flagged
+    SELECT number, {last} - CAST((k >> 1) & 1073741823 AS INTEGER) AS d, days_active, days_flagged,
+           k & 1 = 1 AS counted
     FROM (SELECT s.number, count(*) AS days_active,
                  sum(CASE WHEN s.flagged THEN 1 ELSE 0 END) AS days_flagged,
                  max((CASE WHEN s.flagged THEN 4611686018427387904 ELSE 0 END)
-                     + (r.r << 31) + ({last} - s.d)) AS k
+                     + (r.r << 31) + (({last} - s.d) << 1) + (CASE WHEN s.counted THEN 1 ELSE 0 END)) AS k
           FROM day_scored s JOIN ranks r ON r.score = s.score
           GROUP BY s.number)"""
 
 # The distinct recipients of the rows shown (SHOWN_KEYS) that `out_in_sql` left uncounted
-# (`recipients_cut`): counted from the records before they are dropped.
+# (`recipients_cut`; `counted` in `_shown` and `day_scored`): counted from the records
+# before they are dropped, part by part (`by_parts`: in a part of one day, by number alone).
+SHOWN_TODO_SQL = """
+    CREATE OR REPLACE TEMP TABLE _shown_todo AS
+    SELECT number, d FROM _shown WHERE NOT counted
+    UNION SELECT number, d FROM day_scored WHERE flagged AND NOT counted"""
 SHOWN_RECIPIENTS_SQL = """
-    CREATE OR REPLACE TEMP TABLE _shown_rcp AS
-    SELECT a AS number, d, CAST(count(*) AS INTEGER) AS recipients
-    FROM (SELECT DISTINCT r.a, r.b, r.d
-          FROM _recs r SEMI JOIN (SELECT k.number, k.d FROM {keys} k
-                                  JOIN out_day o ON o.number = k.number AND o.d = k.d
-                                  WHERE o.recipients IS NULL) s ON r.a = s.number AND r.d = s.d)
-    GROUP BY a, d"""
+    SELECT a AS number, {day:d} AS d, CAST(count(*) AS INTEGER) AS recipients
+    FROM (SELECT DISTINCT r.a, r.b{multi:, r.d}
+          FROM _recs r SEMI JOIN (SELECT number{multi:, d} FROM _shown_todo WHERE {part:d}) k
+               ON r.a = k.number{multi: AND r.d = k.d}
+          WHERE {part:r.d})
+    GROUP BY a{multi:, d}"""
 
 # The rows shown: each number's worst day (`_shown`) and every flagged number-day, their
 # features computed again (`features_sql` with SHOWN_KEYS) in one query, which the scan
@@ -541,7 +549,8 @@ def scan_duckdb(records: str | Path, subscribers: str | Path | None = None,
                "met": ", ".join(f"{sql} AS {name}" for name, sql in th.met_columns()) or "TRUE AS met_none"}
         with_subs = subscribers is not None
         con.execute(SHOWN_SQL.format(last=int(src.last_day)))
-        con.execute(SHOWN_RECIPIENTS_SQL.format(keys=SHOWN_KEYS))
+        con.execute(SHOWN_TODO_SQL)
+        con.execute("CREATE OR REPLACE TEMP TABLE _shown_rcp AS " + by_parts(SHOWN_RECIPIENTS_SQL, parts))
         con.execute("DROP TABLE _recs")
         rows = pl.from_arrow(con.sql(SHOWN_ROWS_SQL.format(
             number=rec.number_sql("number", src), flagged=th.flagged_sql("score"),
