@@ -178,8 +178,9 @@ def day_features_sql(th: Thresholds, first_day: int, src: rec.Source,
     rows shown only, by `features_sql` with keys, in SHOWN_ROWS_SQL)
     from the tables of `out_in_sql` and `_recs` (and the view `subscribers`), and the view
     `day_features` (every number-day's features). The work of each day is done in the
-    `parts` of `day_parts`, the gaps' windows and the joins of the day features in the
-    coarser `join_parts` (see JOIN_PART_FACTOR). The records (`_recs`) are kept for
+    `parts` of `day_parts` (the gaps' windows too: in a part of one day, partitioned by
+    number alone), the joins of the day features in the coarser `join_parts` (see
+    JOIN_PART_FACTOR). The records (`_recs`) are kept for
     SHOWN_RECIPIENTS_SQL, then dropped by the scan; with `recipients`, those of the
     number-days that may be flagged are kept first, in `_recs_busy`, for RECIPIENTS_SQL."""
     j = _judged_sql(th, first_day)
@@ -196,13 +197,14 @@ def day_features_sql(th: Thresholds, first_day: int, src: rec.Source,
             FROM out_day
             WHERE {j["j_calls"]} OR {j["j_new"]} OR {j["j_tpl"]}""",
         "CREATE OR REPLACE TEMP TABLE gaps AS " + by_parts(
-            f"""SELECT number, d, count(*) FILTER (WHERE gap < {th.short_gap_s}) AS short_gaps
-            FROM (SELECT r.a AS number, r.d,
-                         r.t - lag(r.t + r.dur) OVER (PARTITION BY r.a, r.d ORDER BY r.t, r.dur, r.b) AS gap
-                  FROM _recs r SEMI JOIN (SELECT number, d FROM judged WHERE j_calls AND {{part:d}}) k
-                       ON r.a = k.number AND r.d = k.d
+            f"""SELECT number, {{day:d}} AS d, count(*) FILTER (WHERE gap < {th.short_gap_s}) AS short_gaps
+            FROM (SELECT r.a AS number{{multi:, r.d}},
+                         r.t - lag(r.t + r.dur) OVER (PARTITION BY r.a{{multi:, r.d}}
+                                                      ORDER BY r.t, r.dur, r.b) AS gap
+                  FROM _recs r SEMI JOIN (SELECT number{{multi:, d}} FROM judged WHERE j_calls AND {{part:d}}) k
+                       ON r.a = k.number{{multi: AND r.d = k.d}}
                   WHERE NOT r.sms AND {{part:r.d}})
-            GROUP BY number, d""", join_parts),
+            GROUP BY number{{multi:, d}}""", parts),
         """CREATE OR REPLACE TEMP TABLE new_numbers AS
             SELECT DISTINCT number FROM judged WHERE j_new""",
         # For each pair (x, y) with x a judged number: y is a new recipient of x on day d
@@ -265,10 +267,9 @@ def day_features_sql(th: Thresholds, first_day: int, src: rec.Source,
 # sample over 10 days are each a part of their own, whose groupings leave the day out
 # (`render_part`): 5 % less time than parts of 2 M (two days each, some of them).
 ROWS_PER_PART = 1_000_000
-# The gaps' windows and the joins of the day features are done in parts of this many times
-# ROWS_PER_PART records: their tables are a few per number and day, not per record, and a
-# part more is a window or five joins more to plan and run (at 10 M records, 3 parts
-# instead of 10).
+# The joins of the day features are done in parts of this many times ROWS_PER_PART
+# records: their tables are a few per number and day, not per record, and a part more is
+# five joins more to plan and run (at 10 M records, 3 parts instead of 10).
 JOIN_PART_FACTOR = 4
 
 # Parts of the records: (first day, last day) of each, or None for all records at once.
