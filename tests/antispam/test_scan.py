@@ -235,14 +235,15 @@ def test_groupings_in_parts_give_the_same_result(simulated, tmp_path, monkeypatc
                                  (with_names, None)):
         whole = scan(records, subscribers, recipients=5)
         assert cdr.day_parts([], whole.rows) is None
-        for rows_per_part, packed_rows, packed64 in ((whole.rows // 3, cdr.PACKED_ROWS, 0),
-                                                     (1, cdr.PACKED_ROWS, cdr.PACKED64_DAY_ROWS),
-                                                     (1, 0, 0), (cdr.ROWS_PER_PART, 0, 0)):
-            # 3 or 4 parts, counts in a HUGEINT; one part per day, in a BIGINT (the scan's
-            # default for these files); then counts not packed
+        for rows_per_part, packed_rows, packed64, join in (
+                (whole.rows // 3, cdr.PACKED_ROWS, 0, 4), (whole.rows // 8, cdr.PACKED_ROWS, 0, 2),
+                (1, cdr.PACKED_ROWS, cdr.PACKED64_DAY_ROWS, 4), (1, 0, 0, 4), (cdr.ROWS_PER_PART, 0, 0, 4)):
+            # 3 or 4 parts, counts in a HUGEINT; about 8 parts joined two by two; one part per
+            # day, in a BIGINT (the scan's default for these files); then counts not packed
             monkeypatch.setattr(cdr, "ROWS_PER_PART", rows_per_part)
             monkeypatch.setattr(cdr, "PACKED_ROWS", packed_rows)
             monkeypatch.setattr(cdr, "PACKED64_DAY_ROWS", packed64)
+            monkeypatch.setattr(cdr, "JOIN_PART_FACTOR", join)
             parts = scan(records, subscribers, recipients=5)
             assert parts.numbers.equals(whole.numbers) and parts.days.equals(whole.days)
             assert parts.recipients == whole.recipients
@@ -252,6 +253,9 @@ def test_groupings_in_parts_give_the_same_result(simulated, tmp_path, monkeypatc
     assert cdr.day_parts(counts, 95) == [(0, 1), (2, 3), (4, 5), (6, 7), (8, 9)]
     assert cdr.day_parts(counts, 95, 2) == [(0, 4), (5, 9)]
     assert cdr.day_parts(counts, 95, 4) is None
+    assert cdr._grouped(cdr.day_parts(counts, 95), cdr.day_parts(counts, 95, 2)) == [
+        [(0, 1), (2, 3), (4, 5)], [(6, 7), (8, 9)]]
+    assert cdr._grouped(cdr.day_parts(counts, 95), None) == [cdr.day_parts(counts, 95)]
     monkeypatch.setattr(cdr, "ROWS_PER_PART", 5)
     assert cdr.day_parts(counts, 95) == [(d, d) for d in range(10)]
     assert cdr.day_parts([(3, 95)], 95) is None
