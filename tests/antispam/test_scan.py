@@ -237,7 +237,8 @@ def test_groupings_in_parts_give_the_same_result(simulated, tmp_path, monkeypatc
         assert cdr.day_parts([], whole.rows) is None
         for rows_per_part, packed_rows, packed64, join in (
                 (whole.rows // 3, cdr.PACKED_ROWS, 0, 4), (whole.rows // 8, cdr.PACKED_ROWS, 0, 2),
-                (1, cdr.PACKED_ROWS, cdr.PACKED64_DAY_ROWS, 4), (1, 0, 0, 4), (cdr.ROWS_PER_PART, 0, 0, 4)):
+                (1, cdr.PACKED_ROWS, cdr.PACKED64_DAY_ROWS, 4), (1, 0, 0, 4),
+                (cdr.ROWS_PER_PART, 0, 0, 4)):
             # 3 or 4 parts, counts in a HUGEINT; about 8 parts joined two by two; one part per
             # day, in a BIGINT (the scan's default for these files); then counts not packed
             monkeypatch.setattr(cdr, "ROWS_PER_PART", rows_per_part)

@@ -197,11 +197,13 @@ def day_features_sql(th: Thresholds, first_day: int, src: rec.Source,
             FROM out_day
             WHERE {j["j_calls"]} OR {j["j_new"]} OR {j["j_tpl"]}""",
         "CREATE OR REPLACE TEMP TABLE gaps AS " + by_parts(
-            f"""SELECT number, {{day:d}} AS d, count(*) FILTER (WHERE gap < {th.short_gap_s}) AS short_gaps
+            f"""SELECT number, {{day:d}} AS d,
+                   count(*) FILTER (WHERE gap < {th.short_gap_s}) AS short_gaps
             FROM (SELECT r.a AS number{{multi:, r.d}},
                          r.t - lag(r.t + r.dur) OVER (PARTITION BY r.a{{multi:, r.d}}
                                                       ORDER BY r.t, r.dur, r.b) AS gap
-                  FROM _recs r SEMI JOIN (SELECT number{{multi:, d}} FROM judged WHERE j_calls AND {{part:d}}) k
+                  FROM _recs r
+                  SEMI JOIN (SELECT number{{multi:, d}} FROM judged WHERE j_calls AND {{part:d}}) k
                        ON r.a = k.number{{multi: AND r.d = k.d}}
                   WHERE NOT r.sms AND {{part:r.d}})
             GROUP BY number{{multi:, d}}""", parts),
@@ -317,10 +319,12 @@ def render_part(sql: str, part: tuple[int, int] | None) -> str:
     def cond(m):
         if part is None:
             return "TRUE"
-        return f"{m.group(1)} = {part[0]}" if one_day else f"{m.group(1)} BETWEEN {part[0]} AND {part[1]}"
+        col = m.group(1)
+        return f"{col} = {part[0]}" if one_day else f"{col} BETWEEN {part[0]} AND {part[1]}"
 
     sql = re.sub(r"\{part:([^}]+)\}", cond, sql)
-    sql = re.sub(r"\{day:([^}]+)\}", lambda m: f"CAST({part[0]} AS INTEGER)" if one_day else m.group(1), sql)
+    day = f"CAST({part[0]} AS INTEGER)" if one_day else None
+    sql = re.sub(r"\{day:([^}]+)\}", lambda m: day or m.group(1), sql)
     return re.sub(r"\{multi:([^}]*)\}", lambda m: "" if one_day else m.group(1), sql)
 
 
@@ -357,8 +361,8 @@ _FIELD64 = 2**21
 
 
 def _packed64(th: Thresholds) -> str:
-    return (f"CASE WHEN sms THEN {1 + _FIELD64} WHEN dur < {th.short_call_s} THEN {1 + _FIELD64**2} "
-            f"ELSE 1 END")
+    return (f"CASE WHEN sms THEN {1 + _FIELD64} "
+            f"WHEN dur < {th.short_call_s} THEN {1 + _FIELD64**2} ELSE 1 END")
 
 
 def _field64(p: str, k: int) -> str:
@@ -448,8 +452,8 @@ def out_in_sql(th: Thresholds, parts: Parts = None, rows: int = 0,
             into = ("CREATE OR REPLACE TEMP TABLE {} AS" if k == 0 else "INSERT INTO {}").format
             stmts += [render_part(stmt, part) for stmt in (
                 f"""{into('_out')}
-                    SELECT number, d, {n} - {sms} AS calls_out, {sms} AS sms_out, {short} AS short_calls,
-                           {hashed} AS sms_hashed, op
+                    SELECT number, d, {n} - {sms} AS calls_out, {sms} AS sms_out,
+                           {short} AS short_calls, {hashed} AS sms_hashed, op
                     FROM (SELECT a AS number, {{day:d}} AS d, {made}, min(op) AS op FROM _recs
                           WHERE {{part:d}} GROUP BY a{{multi:, d}})""",
                 f"{into('_in')} SELECT b AS number, {{day:d}} AS d, {got} FROM _recs "
@@ -462,7 +466,8 @@ def out_in_sql(th: Thresholds, parts: Parts = None, rows: int = 0,
                                ON r.a = k.number{{multi: AND r.d = k.d}}
                           WHERE {{part:r.d}})
                     GROUP BY a{{multi:, d}}""")]
-        stmts.append(f"{'CREATE OR REPLACE TEMP TABLE out_day AS' if g == 0 else 'INSERT INTO out_day'} {join}")
+        target = "CREATE OR REPLACE TEMP TABLE out_day AS" if g == 0 else "INSERT INTO out_day"
+        stmts.append(f"{target} {join}")
     return stmts + ["DROP TABLE _out", "DROP TABLE _in", "DROP TABLE _rcp"]
 
 
@@ -488,7 +493,8 @@ SHOWN_SQL = """
     FROM (SELECT s.number, count(*) AS days_active,
                  sum(CASE WHEN s.flagged THEN 1 ELSE 0 END) AS days_flagged,
                  max((CASE WHEN s.flagged THEN 4611686018427387904 ELSE 0 END)
-                     + (r.r << 31) + (({last} - s.d) << 1) + (CASE WHEN s.counted THEN 1 ELSE 0 END)) AS k
+                     + (r.r << 31) + (({last} - s.d) << 1)
+                     + (CASE WHEN s.counted THEN 1 ELSE 0 END)) AS k
           FROM day_scored s JOIN ranks r ON r.score = s.score
           GROUP BY s.number)"""
 
@@ -566,7 +572,8 @@ def scan_duckdb(records: str | Path, subscribers: str | Path | None = None,
         with_subs = subscribers is not None
         con.execute(SHOWN_SQL.format(last=int(src.last_day)))
         con.execute(SHOWN_TODO_SQL)
-        con.execute("CREATE OR REPLACE TEMP TABLE _shown_rcp AS " + by_parts(SHOWN_RECIPIENTS_SQL, parts))
+        con.execute("CREATE OR REPLACE TEMP TABLE _shown_rcp AS "
+                    + by_parts(SHOWN_RECIPIENTS_SQL, parts))
         con.execute("DROP TABLE _recs")
         rows = pl.from_arrow(con.sql(SHOWN_ROWS_SQL.format(
             number=rec.number_sql("number", src), flagged=th.flagged_sql("score"),

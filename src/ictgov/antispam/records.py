@@ -114,7 +114,7 @@ class Source:
     named: bool = False            # (id_numbers) some number has no national form: negative ids
     operators: list[str] | None = None  # (load_records) op is a position in this sorted list
     t_base: int = 0                # (load_records) the table's t is epoch seconds minus this
-    hashed_sms: str = "some"       # (load_records) "all" SMS carry a template key, "none", or "some"
+    hashed_sms: str = "some"       # (load_records) "all" SMS carry a template key, "none", "some"
 
     def col(self, name: str) -> str:
         return _ident(self.columns[name][0])
