@@ -265,8 +265,8 @@ def test_groupings_in_parts_give_the_same_result(simulated, tmp_path, monkeypatc
 def test_number_days_under_several_operators(tmp_path):
     # A number-day's operator is the least operator name of its records, and its recipients
     # are counted once each even when the records of one recipient name several operators
-    # (or none): Parquet (operators kept as positions, grouped with the triples) and CSV
-    # (operators as text) give the same result.
+    # (or none): Parquet (operators kept as positions) and CSV (operators as text) give the
+    # same result.
     import pyarrow as pa
 
     x, y, z = "0912000000", "0987000000", "0933000000"

@@ -524,8 +524,7 @@ def operator_sql(expr: str, src: Source) -> str:
 
 # The `op` of a record without an operator when `op` is a position (`_operators`): greater
 # than every position, so that the least `op` of a number's records is its least operator
-# name, as the least text would be; `operator_sql` reads it as NULL. Never NULL, so that
-# equal least and greatest `op` mean one operator (`cdr.out_in_sql`).
+# name, as the least text would be (`cdr.out_in_sql`); `operator_sql` reads it as NULL.
 NO_OPERATOR = 255
 
 
