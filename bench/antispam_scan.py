@@ -2,7 +2,7 @@
 against pandas, on simulated operator records.
 
     .venv/bin/python bench/antispam_scan.py [--rows 100000000] [--pandas-rows 10000000]
-        [--memory-limit 6GB] [--threads 2] [--data DIR]
+        [--memory-limit 6GB] [--threads 2] [--data DIR] [--settle 10]
 
 1. Simulates `--rows` records (`ictgov.antispam.simulate`, written day by day to Parquet,
    about 7 records per subscriber and day over 10 days) and a `--pandas-rows` sample the
@@ -237,9 +237,16 @@ def stage_main(args) -> None:
     print(json.dumps(result))
 
 
+# Seconds of rest before each stage: a stage that ends by freeing gigabytes (pandas' 4 GB)
+# leaves the machine slower for a few seconds (the engine just after pandas: 3.28 and
+# 3.35 s; 10 s later 3.02 and 3.01 s), so every stage starts on a settled machine.
+SETTLE_S = 10
+
+
 def run_stage(stage: str, data: Path, out: Path, args, tmp: str) -> dict:
     cmd = [sys.executable, __file__, "--stage", stage, "--data", str(data), "--out", str(out),
            "--memory-limit", args.memory_limit, "--threads", str(args.threads), "--tmp", tmp]
+    time.sleep(args.settle)
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         # A baseline that fails (out of memory, say) is reported, not the end of the run.
@@ -271,6 +278,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--data", help="directory for the simulated records (kept for the next run)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--settle", type=float, default=SETTLE_S, help="seconds of rest before each stage")
     ap.add_argument("--stage", choices=list(STAGES), help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
     ap.add_argument("--tmp", help=argparse.SUPPRESS)
