@@ -163,7 +163,11 @@ def test_sms_without_a_template_key_are_not_counted_as_hashed(tmp_path):
         w = csv.writer(fh)
         w.writerow(["a_number", "b_number", "start_time", "kind", "duration_s", "content_hash"])
         w.writerows(rows)
-    src = records.load_records(records.connect(), p)
+    con = records.connect()
+    try:
+        src = records.load_records(con, p)
+    finally:
+        con.close()
     assert src.hashed_sms == "some" and cdr.counts64(src) is None
     got = {r["number"]: r for r in scan(p).numbers.to_dicts()}
     assert got[x]["template_share"] is None and got[x]["template_senders"] is None

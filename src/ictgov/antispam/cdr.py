@@ -172,7 +172,7 @@ def features_sql(th: Thresholds, first_day: int, src: rec.Source, with_subscribe
 
 def day_features_sql(th: Thresholds, first_day: int, src: rec.Source,
                      with_subscribers: bool, parts: Parts = None,
-                     recipients: bool = False, join_parts: Parts = None) -> list[str]:
+                     join_parts: Parts = None) -> list[str]:
     """Statements that leave the table `day_scored` (per number id and day: score and
     flagged; the features, the criteria met and the reasons are computed again for the
     rows shown only, by `features_sql` with keys, in SHOWN_ROWS_SQL)
@@ -180,9 +180,8 @@ def day_features_sql(th: Thresholds, first_day: int, src: rec.Source,
     `day_features` (every number-day's features). The work of each day is done in the
     `parts` of `day_parts` (the gaps' windows too: in a part of one day, partitioned by
     number alone), the joins of the day features in the coarser `join_parts` (see
-    JOIN_PART_FACTOR). The records (`_recs`) are kept for
-    SHOWN_RECIPIENTS_SQL, then dropped by the scan; with `recipients`, those of the
-    number-days that may be flagged are kept first, in `_recs_busy`, for RECIPIENTS_SQL."""
+    JOIN_PART_FACTOR). The records (`_recs`) are kept for SHOWN_RECIPIENTS_SQL and
+    RECIPIENTS_SQL, then dropped by the scan."""
     j = _judged_sql(th, first_day)
     met = ", ".join(f"{sql} AS {name}" for name, sql in th.met_columns()) or "TRUE AS met_none"
     subs = ([f"""CREATE OR REPLACE TEMP TABLE subs AS
@@ -250,11 +249,6 @@ def day_features_sql(th: Thresholds, first_day: int, src: rec.Source,
         # A view: read once, by day_scored (the bench reads it again to compare).
         "CREATE OR REPLACE TEMP VIEW day_features AS "
         + features_sql(th, first_day, src, with_subscribers, join_parts),
-        *([f"""CREATE OR REPLACE TEMP TABLE _recs_busy AS
-               SELECT r.a, r.b, r.t, r.d FROM _recs r
-               SEMI JOIN (SELECT number, d FROM out_day
-                          WHERE calls_out + sms_out >= {int(th.min_volume)}) o
-               ON r.a = o.number AND r.d = o.d"""] if recipients else []),
         # Only the scores are kept: the features, the criteria met and the reasons are
         # computed again for the rows shown (`SHOWN_ROWS_SQL`).
         f"""CREATE OR REPLACE TEMP TABLE day_scored AS
@@ -471,9 +465,9 @@ def out_in_sql(th: Thresholds, parts: Parts = None, rows: int = 0,
     return stmts + ["DROP TABLE _out", "DROP TABLE _in", "DROP TABLE _rcp"]
 
 
-def out_in(con: duckdb.DuckDBPyConnection, th: Thresholds, parts: Parts, src: rec.Source) -> None:
+def out_in(con: duckdb.DuckDBPyConnection, th: Thresholds, parts: Parts, join_parts: Parts,
+           src: rec.Source) -> None:
     """Make `out_day` from the table of `load_records` (`out_in_sql`)."""
-    join_parts = day_parts(src.day_counts, src.rows, JOIN_PART_FACTOR)
     for stmt in out_in_sql(th, parts, src.rows, counts64(src), join_parts):
         con.execute(stmt)
 
@@ -498,13 +492,10 @@ SHOWN_SQL = """
           FROM day_scored s JOIN ranks r ON r.score = s.score
           GROUP BY s.number)"""
 
-# The distinct recipients of the rows shown (SHOWN_KEYS) that `out_in_sql` left uncounted
-# (`recipients_cut`; `counted` in `_shown` and `day_scored`): counted from the records
-# before they are dropped, part by part (`by_parts`: in a part of one day, by number alone).
-SHOWN_TODO_SQL = """
-    CREATE OR REPLACE TEMP TABLE _shown_todo AS
-    SELECT number, d FROM _shown WHERE NOT counted
-    UNION SELECT number, d FROM day_scored WHERE flagged AND NOT counted"""
+# The distinct recipients of the rows shown that `out_in_sql` left uncounted
+# (`recipients_cut`; the rows of SHOWN_KEYS not `counted`, SHOWN_TODO_SQL): counted from the
+# records before they are dropped, part by part (`by_parts`: in a part of one day, by
+# number alone).
 SHOWN_RECIPIENTS_SQL = """
     SELECT a AS number, {day:d} AS d, CAST(count(*) AS INTEGER) AS recipients
     FROM (SELECT DISTINCT r.a, r.b{multi:, r.d}
@@ -516,7 +507,11 @@ SHOWN_RECIPIENTS_SQL = """
 # The rows shown: each number's worst day (`_shown`) and every flagged number-day, their
 # features computed again (`features_sql` with SHOWN_KEYS) in one query, which the scan
 # parts in Polars (`worst`: the number's row of the CSV; `flagged`: a row of the days).
-SHOWN_KEYS = "(SELECT number, d FROM _shown UNION SELECT number, d FROM day_scored WHERE flagged)"
+SHOWN_KEYS = ("(SELECT number, d, counted FROM _shown "
+              "UNION SELECT number, d, counted FROM day_scored WHERE flagged)")
+SHOWN_TODO_SQL = f"""
+    CREATE OR REPLACE TEMP TABLE _shown_todo AS
+    SELECT number, d FROM {SHOWN_KEYS} WHERE NOT counted"""
 SHOWN_ROWS_SQL = """
     SELECT {number} AS number, {flagged} AS flagged, score, {reasons} AS reasons,
            make_date(1970, 1, 1) + d AS day, days_active, days_flagged, operator, {features},
@@ -529,7 +524,7 @@ SHOWN_ROWS_SQL = """
 RECIPIENTS_SQL = """
     SELECT {number} AS number, list_slice(list(b ORDER BY first_t, b), 1, {limit}) AS recipients
     FROM (SELECT r.a, {b} AS b, min(r.t) AS first_t
-          FROM _recs_busy r SEMI JOIN (SELECT number, d FROM day_scored WHERE flagged) f
+          FROM _recs r SEMI JOIN (SELECT number, d FROM day_scored WHERE flagged) f
                ON r.a = f.number AND r.d = f.d
           GROUP BY r.a, r.b)
     GROUP BY a"""
@@ -553,7 +548,8 @@ def scan_duckdb(records: str | Path, subscribers: str | Path | None = None,
         if src.rows == 0:
             return _empty(th, "duckdb", started)
         parts = day_parts(src.day_counts, src.rows)
-        out_in(con, th, parts, src)
+        join_parts = day_parts(src.day_counts, src.rows, JOIN_PART_FACTOR)
+        out_in(con, th, parts, join_parts, src)
         # Numbers are taken as written until they are seen not to be in national form:
         # for an operator's feed (already national) that costs nothing; otherwise the
         # spellings are mapped and the first tables computed again.
@@ -561,10 +557,9 @@ def scan_duckdb(records: str | Path, subscribers: str | Path | None = None,
             n_odd = rec.id_numbers(con, src)
             if n_odd:
                 notes.append(f"{n_odd} number spellings were put in national form")
-            out_in(con, th, parts, src)
+            out_in(con, th, parts, join_parts, src)
         for stmt in day_features_sql(th, src.first_day, src, subscribers is not None, parts,
-                                     recipients > 0,
-                                     day_parts(src.day_counts, src.rows, JOIN_PART_FACTOR)):
+                                     join_parts):
             con.execute(stmt)
         feats = ", ".join(FEATURES)
         fmt = {"features": feats, "reasons": th.reasons_sql(), "score": th.score_sql(),
@@ -574,6 +569,11 @@ def scan_duckdb(records: str | Path, subscribers: str | Path | None = None,
         con.execute(SHOWN_TODO_SQL)
         con.execute("CREATE OR REPLACE TEMP TABLE _shown_rcp AS "
                     + by_parts(SHOWN_RECIPIENTS_SQL, parts))
+        sample = {}
+        if recipients > 0:
+            sample = dict(con.sql(RECIPIENTS_SQL.format(
+                limit=int(recipients), number=rec.number_sql("a", src),
+                b=rec.number_sql("r.b", src))).fetchall())
         con.execute("DROP TABLE _recs")
         rows = pl.from_arrow(con.sql(SHOWN_ROWS_SQL.format(
             number=rec.number_sql("number", src), flagged=th.flagged_sql("score"),
@@ -583,11 +583,6 @@ def scan_duckdb(records: str | Path, subscribers: str | Path | None = None,
         # result runs on one thread): the numbers by number, the days by day and number.
         numbers = rows.filter(pl.col("worst")).select(OUTPUT_COLUMNS).sort("number")
         days = rows.filter(pl.col("flagged")).select(DAY_COLUMNS).sort(["day", "number"])
-        sample = {}
-        if recipients > 0:
-            sample = dict(con.sql(RECIPIENTS_SQL.format(
-                limit=int(recipients), number=rec.number_sql("a", src),
-                b=rec.number_sql("r.b", src))).fetchall())
         return ScanResult(_typed(numbers), _typed(days), "duckdb", src.rows,
                           rec.day_to_date(src.first_day), rec.day_to_date(src.last_day),
                           time.perf_counter() - started, th, notes, sample)
